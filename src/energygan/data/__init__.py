@@ -1,0 +1,1 @@
+"""Data stage: verified downloads of MNIST and LSUN, parsed into tensors."""

@@ -1,0 +1,21 @@
+# Helpers shared by the rule files: what the validated config asks for.
+import json
+
+from energygan.data import mnist as _mnist
+
+MNIST_RAW = expand("data/mnist/raw/{name}", name=_mnist.FILES)
+MNIST_PREPARED = expand("data/mnist/prepared/{split}.pt", split=_mnist.SPLITS)
+# What each DVC-tracked data folder is made of (the rule tracks the folder once all are there).
+DVC_INPUTS = {"mnist/raw": MNIST_RAW, "mnist/prepared": MNIST_PREPARED}
+
+
+def as_json(obj):
+    """A config slice as one JSON argument for `energygan <command> --params`."""
+    return json.dumps(obj, sort_keys=True)
+
+
+def data_targets():
+    targets = ["data/mnist/raw.dvc", "data/mnist/prepared.dvc"]
+    if config["lsun"]["enabled"]:
+        targets += expand("data/lsun/{category}.dvc", category=config["lsun"]["categories"])
+    return targets
