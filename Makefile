@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	snakemake --cores all
+	mkdir -p results
 	snakemake --report results/report.html
 
 test: $(STAMP)

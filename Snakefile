@@ -1,5 +1,7 @@
 # energygan: are energy-based GANs any more energy-based than normal GANs?
 # The experiments, in the order of the blog post and the EBGAN paper; each rule file says what it makes.
+from pathlib import Path
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -14,9 +16,16 @@ wildcard_constraints:
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/theory.smk"
+
+
+report: "workflow/report/workflow.rst"
 
 
 rule all:
     input:
         data_targets(),
+        "results/theory/claims.html",
+        "results/theory/penalties.png",
+        expand("results/theory/{name}.html", name=[Path(t).stem for t in THEORY_TABLES]),
     default_target: True

@@ -1,7 +1,8 @@
-"""`energygan <command>`: the named entry points that the Snakemake rules call.
+"""`energygan <command> [--in PATH ...] [--out PATH ...] [--params JSON]`: what the rules call.
 
-Each command is a thin wrapper: paths come as options, experiment settings as one JSON object
-(`--params`, the rule's slice of the validated config), so that a rule's shell line stays one line.
+Every command has the same shape: input paths, output paths, and one JSON object of settings (the
+rule's slice of the validated config), so that each rule's shell line is one line and the settings
+that made an output are visible in the job's command.
 """
 
 from __future__ import annotations
@@ -9,54 +10,133 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 COMMANDS = {}
 
 
-def command(name: str, *options: tuple):
-    """Register `func` as `energygan <name>`; each option is (flag, kwargs for add_argument)."""
+def command(name: str):
     def register(func):
-        COMMANDS[name] = (func, options)
+        COMMANDS[name] = func
         return func
     return register
 
 
-@command("fetch-mnist", ("--out", {"required": True}), ("--sources", {"nargs": "+", "required": True}))
-def _fetch_mnist(args):
+# --- data ------------------------------------------------------------------------------------
+
+@command("fetch-mnist")
+def fetch_mnist(inputs, outputs, sources):
+    """The four official MNIST IDX files, verified, into the folder outputs[0]."""
     from .data import mnist
-    mnist.fetch(args.out, mnist.make_sources(args.sources))
+    mnist.fetch(outputs[0], mnist.make_sources(sources))
 
 
-@command("prepare-mnist", ("--raw", {"required": True}), ("--out", {"required": True}))
-def _prepare_mnist(args):
+@command("prepare-mnist")
+def prepare_mnist(inputs, outputs):
+    """Parse the raw IDX folder inputs[0] into train.pt and test.pt in outputs[0]."""
     from .data import mnist
-    mnist.prepare(args.raw, args.out)
+    mnist.prepare(inputs[0], outputs[0])
 
 
-@command("fetch-lsun", ("--category", {"required": True}), ("--out", {"required": True}))
-def _fetch_lsun(args):
+@command("fetch-lsun")
+def fetch_lsun(inputs, outputs, category):
+    """A category's official LMDB zip into outputs[0]."""
     from .data import lsun
-    lsun.fetch(args.category, args.out)
+    lsun.fetch(category, outputs[0])
 
 
-@command("convert-lsun", ("--source", {"required": True}), ("--out", {"required": True}),
-         ("--params", {"type": json.loads, "required": True}))
-def _convert_lsun(args):
+@command("convert-lsun")
+def convert_lsun(inputs, outputs, **settings):
+    """64x64 uint8 shards from the zip inputs[0] into the folder outputs[0]."""
     from .data import lsun
-    lsun.convert(args.source, args.out, **args.params)
+    lsun.convert(inputs[0], outputs[0], **settings)
+
+
+# --- theory ----------------------------------------------------------------------------------
+
+@command("theory-penalties")
+def theory_penalties(inputs, outputs, losses):
+    """Figure of l1 and l2 for every loss."""
+    from . import plots
+    plots.penalty_curves(losses, outputs[0])
+
+
+@command("theory-optimum")
+def theory_optimum(inputs, outputs, losses):
+    """Table: closed-form s* against a dense search, per loss."""
+    from . import theory
+    _write_table(theory.optimum_check(losses), outputs[0])
+
+
+@command("theory-inner")
+def theory_inner(inputs, outputs, pair, losses, **fit):
+    """Table and figure: s learned from samples against s*, per loss and sample size."""
+    from . import plots, theory
+    result = theory.inner_loop(pair, losses, **fit)
+    _write_table(result.table, outputs[0])
+    plots.inner_loop(result, outputs[1])
+
+
+@command("theory-outer")
+def theory_outer(inputs, outputs, p, theta, losses, nonlinearities, mc_samples, seed, learned_hinge):
+    """Table per (loss, f): E_Q f(s*) and its gradient against the claimed divergence; hinge figure."""
+    from . import plots, theory
+    table, learned = theory.outer_loop(p, theta, losses, nonlinearities, mc_samples, seed, learned_hinge)
+    _write_table(table, outputs[0])
+    plots.hinge_learned(p, theta, learned_hinge["margin"], learned, outputs[1])
+
+
+@command("theory-renyi-bias")
+def theory_renyi_bias(inputs, outputs, **settings):
+    """Table: bias of the minibatch Renyi estimate per batch size."""
+    from . import theory
+    _write_table(theory.renyi_bias(**settings), outputs[0])
+
+
+@command("theory-formulas")
+def theory_formulas(inputs, outputs, **settings):
+    """Table: the blog's suspect formulas computed as written and as derived."""
+    from . import theory
+    _write_table(theory.formula_checks(**settings), outputs[0])
+
+
+@command("theory-claims")
+def theory_claims(inputs, outputs, tolerances):
+    """The claims table (CSV and HTML) from the theory tables named in inputs."""
+    import pandas as pd
+
+    from . import plots, theory
+    tables = {Path(p).stem: pd.read_csv(p) for p in inputs}
+    claims = theory.claims(tables, tolerances)
+    claims.to_csv(outputs[0], index=False)
+    plots.html_table(claims, outputs[1], title="Claims of the blog post, checked")
+
+
+@command("render-table")
+def render_table(inputs, outputs):
+    """An HTML rendering of the CSV table inputs[0], for the report."""
+    import pandas as pd
+
+    from . import plots
+    plots.html_table(pd.read_csv(inputs[0]), outputs[0], title=Path(inputs[0]).stem.replace("_", " "))
+
+
+def _write_table(table, path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(path, index=False)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="energygan", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, (func, options) in COMMANDS.items():
-        p = sub.add_parser(name, help=func.__doc__)
-        for flag, kwargs in options:
-            p.add_argument(flag, **kwargs)
-        p.set_defaults(func=func)
+    for name, func in COMMANDS.items():
+        p = sub.add_parser(name, help=(func.__doc__ or "").strip())
+        p.add_argument("--in", dest="inputs", nargs="*", default=[])
+        p.add_argument("--out", dest="outputs", nargs="*", default=[])
+        p.add_argument("--params", type=json.loads, default={})
     args = parser.parse_args(argv)
     try:
-        args.func(args)
+        COMMANDS[args.command](args.inputs, args.outputs, **args.params)
     except (ValueError, RuntimeError, OSError) as err:
         sys.exit(f"energygan {args.command}: error: {err}")
 

@@ -21,3 +21,4 @@ def test_dry_run_whole_dag(workdir, configfile):
     lsun_jobs = 1 if configfile.endswith("paper.yaml") else 0
     assert counts.get("convert_lsun", 0) == lsun_jobs
     assert counts["dvc_track"] == 2 + lsun_jobs
+    assert counts["theory_claims"] == 1 and counts["theory_inner_loop"] == 2

@@ -15,7 +15,7 @@ def as_json(obj):
 
 
 def data_targets():
-    targets = ["data/mnist/raw.dvc", "data/mnist/prepared.dvc"]
+    targets = ["data/.dvc-pushed/mnist/raw", "data/.dvc-pushed/mnist/prepared"]
     if config["lsun"]["enabled"]:
-        targets += expand("data/lsun/{category}.dvc", category=config["lsun"]["categories"])
+        targets += expand("data/.dvc-pushed/lsun/{category}", category=config["lsun"]["categories"])
     return targets

@@ -5,11 +5,11 @@ rule fetch_mnist:
     output:
         MNIST_RAW,
     params:
-        sources=config["mnist"]["sources"],
+        settings=as_json({"sources": config["mnist"]["sources"]}),
     log:
         "logs/data/fetch_mnist.log",
     shell:
-        "energygan fetch-mnist --out data/mnist/raw --sources {params.sources} 2>&1 | tee {log}"
+        "energygan fetch-mnist --out data/mnist/raw --params {params.settings:q} 2>&1 | tee {log}"
 
 
 rule prepare_mnist:
@@ -20,16 +20,18 @@ rule prepare_mnist:
     log:
         "logs/data/prepare_mnist.log",
     shell:
-        "energygan prepare-mnist --raw data/mnist/raw --out data/mnist/prepared 2>&1 | tee {log}"
+        "energygan prepare-mnist --in data/mnist/raw --out data/mnist/prepared 2>&1 | tee {log}"
 
 
 rule fetch_lsun:
     output:
         "data/lsun/zip/{category}_train_lmdb.zip",
+    params:
+        settings=lambda w: as_json({"category": w.category}),
     log:
         "logs/data/fetch_lsun_{category}.log",
     shell:
-        "energygan fetch-lsun --category {wildcards.category} --out {output} 2>&1 | tee {log}"
+        "energygan fetch-lsun --out {output} --params {params.settings:q} 2>&1 | tee {log}"
 
 
 rule convert_lsun:
@@ -42,19 +44,21 @@ rule convert_lsun:
     log:
         "logs/data/convert_lsun_{category}.log",
     shell:
-        "energygan convert-lsun --source {input} --out {output} --params {params.convert:q} 2>&1 | tee {log}"
+        "energygan convert-lsun --in {input} --out {output} --params {params.convert:q} 2>&1 | tee {log}"
 
 
-# One job at a time touches DVC's cache (it holds a repository lock).
+# `dvc add` writes data/<path>.dvc (commit it) and `dvc push` copies the data to the DVC remote.
+# The .dvc files are committed, so the job's own output is a stamp beside the data (not in git):
+# on a fresh clone the stamp is missing and the data are made (or `dvc pull`ed) again.
 rule dvc_track:
     input:
         lambda w: DVC_INPUTS.get(w.path, f"data/{w.path}"),
     output:
-        "data/{path}.dvc",
+        touch("data/.dvc-pushed/{path}"),
     wildcard_constraints:
         path=r"mnist/(raw|prepared)|lsun/\w+",
     resources:
-        dvc_lock=1,
+        dvc_lock=1,  # one job at a time: DVC holds a repository lock
     log:
         "logs/data/dvc_{path}.log",
     shell:

@@ -1,0 +1,110 @@
+"""Figures and HTML tables for the report (matplotlib through seaborn's styling, Agg backend)."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+import torch  # noqa: E402
+
+from . import losses as losses_mod  # noqa: E402
+from .registry import label  # noqa: E402
+
+sns.set_theme(style="whitegrid", context="notebook")
+
+
+def _save(fig, path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def penalty_curves(loss_specs: list, path) -> None:
+    """l1 (real) and l2 (fake) of each loss over s, as in the blog's figures."""
+    fig, axes = plt.subplots(1, len(loss_specs), figsize=(4 * len(loss_specs), 3.4))
+    for ax, spec in zip(axes, loss_specs):
+        loss = losses_mod.make(spec)
+        s = torch.linspace(0, 1.5 * loss.margin, 400) if loss.domain == "nonnegative" else torch.linspace(-4, 4, 400)
+        ax.plot(s, loss.real(s), label="l1: real (x ~ P)", color="tab:blue")
+        ax.plot(s, loss.fake(s), label="l2: fake (x ~ Q)", color="tab:green")
+        ax.set(title=label(spec), xlabel="s(x)")
+    axes[0].legend()
+    _save(fig, path)
+
+
+def inner_loop(result, path) -> None:
+    """Learned s against s*: curves in 1D, heat maps in 2D (largest sample size)."""
+    names = list(result.optimum)
+    sizes = sorted({n for _, n in result.learned})
+    if result.grid.shape[1] == 1:
+        x = result.grid[:, 0]
+        fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.6))
+        for ax, name in zip(axes, names):
+            ax.plot(x, result.optimum[name], color="black", lw=2, label="s* (closed form)")
+            for n in sizes:
+                ax.plot(x, result.learned[name, n], lw=1.2, label=f"learned, n={n}")
+            density = ax.twinx()
+            density.fill_between(x, result.p, alpha=0.15, color="tab:blue", label="p")
+            density.fill_between(x, result.q, alpha=0.15, color="tab:green", label="q")
+            density.set_yticks([])
+            low, high = torch.nanquantile(result.optimum[name], torch.tensor([0.02, 0.98], dtype=x.dtype))
+            pad = 0.3 * (high - low) + 0.5
+            ax.set(title=name, xlabel="x", ylim=(low - pad, high + pad))
+        axes[0].legend(fontsize=8)
+    else:
+        side = int(round(len(result.grid) ** 0.5))
+        extent = [result.grid[:, 0].min(), result.grid[:, 0].max(), result.grid[:, 1].min(), result.grid[:, 1].max()]
+        fig, axes = plt.subplots(2, len(names), figsize=(3.6 * len(names), 6.6))
+        for col, name in enumerate(names):
+            target = result.optimum[name].reshape(side, side).T
+            low, high = torch.nanquantile(target.flatten(), torch.tensor([0.02, 0.98], dtype=target.dtype))
+            for row, (values, title) in enumerate([(target, f"{name}: s*"),
+                                                   (result.learned[name, sizes[-1]].reshape(side, side).T,
+                                                    f"learned, n={sizes[-1]}")]):
+                image = axes[row, col].imshow(values, origin="lower", extent=extent, vmin=low, vmax=high,
+                                              cmap="viridis")
+                axes[row, col].contour(result.grid[:, 0].reshape(side, side).T, result.grid[:, 1].reshape(side, side).T,
+                                       (result.p + result.q).reshape(side, side).T, levels=4, colors="white",
+                                       linewidths=0.6)
+                axes[row, col].set(title=title)
+                fig.colorbar(image, ax=axes[row, col], shrink=0.8)
+    _save(fig, path)
+
+
+def hinge_learned(p: dict, theta: list, margin: float, learned, path) -> None:
+    """The hinge's step-function s* = m 1[q > p] and a smooth s learned from samples."""
+    from .theory import F64, density, gaussian, normal
+    x = torch.linspace(-4, 5, 900, dtype=F64)
+    pd_, qd = density(normal(p), x), density(gaussian(*theta), x)
+    with torch.no_grad():
+        s = learned(x[:, None])
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    ax.plot(x, margin * (qd > pd_), color="black", lw=2, label="s* = m 1[q > p] (gradient 0 a.e.)")
+    ax.plot(x, s, color="tab:red", label="s learned from samples (smooth)")
+    density_ax = ax.twinx()
+    density_ax.fill_between(x, pd_, alpha=0.15, color="tab:blue")
+    density_ax.fill_between(x, qd, alpha=0.15, color="tab:green")
+    density_ax.set_yticks([])
+    ax.set(xlabel="x", ylabel="s(x)", title=f"EBGAN hinge, m={margin:g}: P=N(0,1) blue, Q green")
+    ax.legend(fontsize=8, loc="upper left")
+    _save(fig, path)
+
+
+def html_table(table: pd.DataFrame, path, title: str) -> None:
+    """A self-contained HTML rendering of a table (Snakemake's report shows CSV only as a download)."""
+    styled = table.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="", border=0,
+                           classes="energygan")
+    css = ("body{font-family:sans-serif;font-size:13px} table{border-collapse:collapse}"
+           "td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left}"
+           "th{background:#f0f0f0}")
+    styled = styled.replace("<td>supported</td>", '<td style="background:#d9f2d9">supported</td>')
+    styled = styled.replace("<td>refuted</td>", '<td style="background:#f8d7d7">refuted</td>')
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+                          f"<style>{css}</style></head><body><h3>{html.escape(title)}</h3>{styled}</body></html>")

@@ -1,0 +1,102 @@
+# Theory: what each (loss, f) pair optimises, with P and Q known in closed form (blog + framework.md).
+
+THEORY = config["theory"]
+THEORY_TABLES = expand("results/theory/{name}.csv",
+                       name=["optimum_check", "inner_loop_1d", "inner_loop_2d", "outer_loop", "renyi_bias",
+                             "formula_checks"])
+
+
+def hinge_margin():
+    """The margin of the hinge in `theory.losses` (the outer loop's learned hinge uses the same)."""
+    return next((s["margin"] for s in THEORY["losses"] if isinstance(s, dict) and s["name"] == "hinge"), 10.0)
+
+
+rule theory_penalties:
+    output:
+        report("results/theory/penalties.png", category="1. Theory", subcategory="Losses",
+               caption="../report/penalties.rst"),
+    params:
+        settings=as_json({"losses": THEORY["losses"]}),
+    shell:
+        "energygan theory-penalties --out {output} --params {params.settings:q}"
+
+
+rule theory_optimum_check:
+    output:
+        "results/theory/optimum_check.csv",
+    params:
+        settings=as_json({"losses": THEORY["losses"]}),
+    shell:
+        "energygan theory-optimum --out {output} --params {params.settings:q}"
+
+
+rule theory_inner_loop:
+    output:
+        "results/theory/inner_loop_{dim}.csv",
+        report("results/theory/inner_loop_{dim}.png", category="1. Theory", subcategory="Inner loop",
+               caption="../report/inner_loop.rst"),
+    wildcard_constraints:
+        dim="1d|2d",
+    params:
+        settings=lambda w: as_json({"pair": THEORY["mixtures"][w.dim], "losses": THEORY["losses"],
+                                    **THEORY["inner_loop"]}),
+    log:
+        "logs/theory/inner_loop_{dim}.log",
+    shell:
+        "energygan theory-inner --out {output} --params {params.settings:q} 2>&1 | tee {log}"
+
+
+rule theory_outer_loop:
+    output:
+        "results/theory/outer_loop.csv",
+        report("results/theory/hinge_learned.png", category="1. Theory", subcategory="Outer loop",
+               caption="../report/hinge_learned.rst"),
+    params:
+        settings=as_json({**THEORY["gaussians"], "losses": THEORY["losses"],
+                          "nonlinearities": THEORY["nonlinearities"], "mc_samples": THEORY["outer_loop"]["mc_samples"],
+                          "seed": THEORY["outer_loop"]["seed"],
+                          "learned_hinge": {**THEORY["outer_loop"]["learned_hinge"], "margin": hinge_margin()}}),
+    shell:
+        "energygan theory-outer --out {output} --params {params.settings:q}"
+
+
+rule theory_renyi_bias:
+    output:
+        "results/theory/renyi_bias.csv",
+    params:
+        settings=as_json({**THEORY["gaussians"], **THEORY["renyi_bias"]}),
+    shell:
+        "energygan theory-renyi-bias --out {output} --params {params.settings:q}"
+
+
+rule theory_formula_checks:
+    output:
+        "results/theory/formula_checks.csv",
+    params:
+        settings=as_json({**THEORY["gaussians"], **THEORY["formula_checks"], "margin": hinge_margin()}),
+    shell:
+        "energygan theory-formulas --out {output} --params {params.settings:q}"
+
+
+rule theory_claims:
+    input:
+        THEORY_TABLES,
+    output:
+        "results/theory/claims.csv",
+        report("results/theory/claims.html", category="0. Claims", caption="../report/claims.rst"),
+    params:
+        settings=as_json({"tolerances": THEORY["tolerances"]}),
+    shell:
+        "energygan theory-claims --in {input} --out {output} --params {params.settings:q}"
+
+
+rule theory_tables_html:
+    input:
+        "results/theory/{name}.csv",
+    output:
+        report("results/theory/{name}.html", category="1. Theory", subcategory="Tables",
+               caption="../report/theory_table.rst", labels={"table": "{name}"}),
+    wildcard_constraints:
+        name="optimum_check|inner_loop_1d|inner_loop_2d|outer_loop|renyi_bias|formula_checks",
+    shell:
+        "energygan render-table --in {input} --out {output}"
