@@ -17,6 +17,7 @@ wildcard_constraints:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/theory.smk"
+include: "workflow/rules/train.smk"
 
 
 report: "workflow/report/workflow.rst"
@@ -28,4 +29,5 @@ rule all:
         "results/theory/claims.html",
         "results/theory/penalties.png",
         expand("results/theory/{name}.html", name=[Path(t).stem for t in THEORY_TABLES]),
+        run_outputs(),
     default_target: True

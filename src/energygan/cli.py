@@ -52,6 +52,17 @@ def convert_lsun(inputs, outputs, **settings):
     lsun.convert(inputs[0], outputs[0], **settings)
 
 
+# --- training --------------------------------------------------------------------------------
+
+@command("train")
+def train(inputs, outputs, setup, runs, run_dirs, checkpoint, device):
+    """Train one shard of runs together; inputs[0] is the prepared MNIST folder (MNIST only)."""
+    from . import training
+    setup = training.Setup(**{**setup, "adam_betas": tuple(setup["adam_betas"])})
+    training.train_shard(setup, [training.Run(**r) for r in runs], run_dirs, checkpoint,
+                         inputs[0] if inputs else None, device)
+
+
 # --- theory ----------------------------------------------------------------------------------
 
 @command("theory-penalties")

@@ -1,0 +1,61 @@
+"""A paper-sized smoke run: one shard of the paper config's MNIST (loss, f) experiment, for a few
+steps, on the device given; reports steps/s and extrapolates to the full paper training length.
+Also checks batched = alone on that device (the tests check it on the CPU).
+
+    python benchmarks/paper_smoke.py --device cuda --steps 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import torch
+import yaml
+
+from energygan import experiments, training
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--config", default="config/paper.yaml")
+    parser.add_argument("--prepared", default="data/mnist/prepared")
+    args = parser.parse_args()
+    config = yaml.safe_load(Path(args.config).read_text())
+    shard = next(s for s in experiments.shards(config) if s.experiment == "mnist_loss_f")
+    setup = dataclasses.replace(shard.setup, steps=args.steps)
+    data = training.load_data(setup, args.prepared)
+    trainer = training.Trainer(setup, list(shard.runs), data, args.device)
+    t0 = time.perf_counter()
+    trainer.fit()
+    if args.device.startswith("cuda"):
+        torch.cuda.synchronize()
+    elapsed = time.perf_counter() - t0
+    full = shard.setup.steps
+    report = {"device": args.device, "runs": len(shard.runs), "steps": args.steps, "seconds": round(elapsed, 2),
+              "steps_per_s": round(args.steps / elapsed, 2),
+              "run_steps_per_s": round(len(shard.runs) * args.steps / elapsed, 1),
+              "status": {s: trainer.progress.status.count(s) for s in set(trainer.progress.status)},
+              "hours_for_paper_length_shard": round(full / (args.steps / elapsed) / 3600, 2),
+              "final_d_loss_mean": float(trainer.curves(0)["d_loss"].iloc[-1])}
+    # batched = alone on this device: two runs of the shard trained alone for 50 steps
+    short = dataclasses.replace(setup, steps=50)
+    together = training.Trainer(short, list(shard.runs[:4]), data, args.device)
+    together.fit()
+    diffs = []
+    for k in (0, 3):
+        alone = training.Trainer(short, [shard.runs[k]], data, args.device)
+        alone.fit()
+        diffs.append(max((a[k] - b[0]).abs().max().item()
+                         for a, b in zip(together.G.parameters(), alone.G.parameters())))
+    report["batched_vs_alone_max_abs_diff_after_50_steps"] = max(diffs)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Counter-based random numbers: each value is a hash of (run key, stream, step, position).
+
+A run's noise then depends only on its own seed and the step, never on which other runs share its
+batch, on the device, or on where a job was resumed: batched = alone and resumed = uninterrupted
+follow by construction. Integer arithmetic stays below 2^63 so it is exact on every device.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+MASK32 = 0xFFFFFFFF
+
+
+def _hash32(x: torch.Tensor) -> torch.Tensor:
+    """A 32-bit integer mixer (xor-shift-multiply, multipliers below 2^31)."""
+    x = x & MASK32
+    x = x ^ (x >> 16)
+    x = (x * 0x7FEB352D) & MASK32
+    x = x ^ (x >> 15)
+    x = (x * 0x5BD1E995) & MASK32
+    return x ^ (x >> 16)
+
+
+def uniform(keys: torch.Tensor, stream: int, step: int, shape: tuple) -> torch.Tensor:
+    """Uniform (0, 1) floats of shape (len(keys), *shape); row k depends only on keys[k]."""
+    n = math.prod(shape)
+    position = torch.arange(n, device=keys.device, dtype=torch.int64)
+    h = _hash32(keys.to(torch.int64)[:, None])
+    for word in (stream, step & MASK32, step >> 32):
+        h = _hash32(h ^ word)
+    h = _hash32(h ^ position[None, :])
+    return (((h >> 8).to(torch.float32) + 0.5) * 2.0 ** -24).reshape(len(keys), *shape)
+
+
+def normal(keys: torch.Tensor, stream: int, step: int, shape: tuple) -> torch.Tensor:
+    """Standard normals by Box-Muller from two uniform streams."""
+    u1 = uniform(keys, 2 * stream, step, shape)
+    u2 = uniform(keys, 2 * stream + 1, step, shape)
+    return torch.sqrt(-2 * torch.log(u1)) * torch.cos(2 * math.pi * u2)
+
+
+def integers(keys: torch.Tensor, stream: int, step: int, shape: tuple, high: int) -> torch.Tensor:
+    """Integers in [0, high)."""
+    return (uniform(keys, stream, step, shape) * high).long().clamp_(max=high - 1)

@@ -1,0 +1,426 @@
+"""The inner/outer loop for many runs at once: K runs of one architecture train as one batched
+computation, each with its own seed, loss, f, learning rate, optimisers, dropout flag and pull-away
+weight. Resumable from checkpoints; a run that produces NaN or Inf is marked diverged and frozen
+while the others go on.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import __version__, losses, models, nonlinearities, rng
+from .data.download import atomic_path
+from .registry import label
+
+# Random streams (see energygan.rng): one per use, so that no two draws ever share numbers.
+Z_D, Z_G, Z_FIXED = 0, 1, 2          # normal streams: noise for D steps, G steps, the sample grid
+DATA, DROPOUT = 100, 1000             # uniform streams: data indices; dropout masks (+ layer and pass)
+FIXED_SAMPLES = 64
+
+
+@dataclass(frozen=True)
+class Run:
+    """What may differ between runs that train together."""
+    run_id: str
+    seed: int
+    loss: str | dict = "logistic"
+    f: str | dict = "softplus"
+    lr: float = 2e-4
+    optim_d: str = "adam"
+    optim_g: str = "adam"
+    dropout_d: bool = False
+    pt_weight: float = 0.0
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What runs that train together share: data, architecture (EBGAN Table 1 names), schedule."""
+    dataset: str = "mnist"              # mnist | ring8 | grid25
+    discriminator: str = "mlp"          # mlp | autoencoder
+    z_dim: int = 32
+    n_layer_g: int = 3
+    size_g: int = 256
+    n_layer_d: int = 3
+    size_d: int = 128
+    batch_size: int = 64
+    steps: int = 500
+    d_steps: int = 1                    # discriminator steps per generator step
+    dropout: float = 0.5
+    adam_betas: tuple = (0.5, 0.999)
+    checkpoint_every: int = 100
+    log_every: int = 10
+
+
+class CheckpointError(RuntimeError):
+    pass
+
+
+# --- data ------------------------------------------------------------------------------------
+
+class MNISTData:
+    out_dim = 784
+
+    def __init__(self, images: torch.Tensor):
+        self.images = images.reshape(len(images), -1).float() / 255.0
+
+    def to(self, device):
+        self.images = self.images.to(device)
+        return self
+
+    def sample(self, keys, tick, batch):
+        return self.images[rng.integers(keys, DATA, tick, (batch,), len(self.images))]
+
+    def output(self, x):
+        return torch.sigmoid(x)
+
+
+class MixtureData:
+    """2D Gaussian mixtures with known density: 8 on a ring, or a 5x5 grid."""
+    out_dim = 2
+
+    def __init__(self, name: str):
+        if name == "ring8":
+            angles = torch.arange(8) * (2 * math.pi / 8)
+            self.means, self.std = 2.0 * torch.stack([angles.cos(), angles.sin()], 1), 0.05
+        elif name == "grid25":
+            axis = torch.arange(-2, 3, dtype=torch.float32)
+            self.means, self.std = torch.cartesian_prod(axis, axis), 0.05
+        else:
+            raise ValueError(f"unknown dataset {name!r}; known: ['grid25', 'mnist', 'ring8']")
+
+    def to(self, device):
+        self.means = self.means.to(device)
+        return self
+
+    def sample(self, keys, tick, batch):
+        component = rng.integers(keys, DATA, tick, (batch,), len(self.means))
+        return self.means[component] + self.std * rng.normal(keys, DATA + 1, tick, (batch, 2))
+
+    def output(self, x):
+        return x
+
+
+def load_data(setup: Setup, prepared_dir: str | Path | None):
+    if setup.dataset == "mnist":
+        from .data import mnist
+        return MNISTData(mnist.load_prepared(prepared_dir, "train")["images"])
+    return MixtureData(setup.dataset)
+
+
+# --- optimiser -------------------------------------------------------------------------------
+
+class StackedOptimizer:
+    """Adam or SGD per run on stacked parameters [K, ...], with a per-run learning rate.
+
+    The Adam update is torch.optim.Adam's (bias-corrected moments, eps outside the square root).
+    Only runs in `active` move.
+    """
+
+    def __init__(self, params, lr: torch.Tensor, adam: torch.Tensor, betas, eps: float = 1e-8):
+        self.params, self.lr, self.adam, self.betas, self.eps = list(params), lr, adam, betas, eps
+        self.m = [torch.zeros_like(p) for p in self.params]
+        self.v = [torch.zeros_like(p) for p in self.params]
+        self.t = 0
+
+    @torch.no_grad()
+    def step(self, grads, active: torch.Tensor) -> None:
+        self.t += 1
+        b1, b2 = self.betas
+        c1, c2 = 1 - b1 ** self.t, 1 - b2 ** self.t
+        for p, g, m, v in zip(self.params, grads, self.m, self.v):
+            shape = (-1,) + (1,) * (p.ndim - 1)
+            m.mul_(b1).add_(g, alpha=1 - b1)
+            v.mul_(b2).addcmul_(g, g, value=1 - b2)
+            adam_step = (m / c1) / (v.sqrt() / math.sqrt(c2) + self.eps)
+            update = torch.where(self.adam.view(shape), adam_step, g) * self.lr.view(shape)
+            p.sub_(torch.where(active.view(shape), update, torch.zeros_like(update)))
+
+    def state_dict(self):
+        return {"m": self.m, "v": self.v, "t": self.t}
+
+    def load_state_dict(self, state):
+        for mine, saved in zip(self.m + self.v, state["m"] + state["v"]):
+            mine.copy_(saved)
+        self.t = state["t"]
+
+
+# --- the batched trainer -----------------------------------------------------------------------
+
+@dataclass
+class Progress:
+    step: int = 0
+    status: list = field(default_factory=list)         # "ok" | "diverged" per run
+    diverged_step: list = field(default_factory=list)  # step at which a run diverged, else -1
+    curves: list = field(default_factory=list)         # [K, 5] tensors: step, d_loss, g_loss, s_real, s_fake
+
+
+class Trainer:
+    def __init__(self, setup: Setup, runs: list[Run], data, device: str = "cpu"):
+        self.setup, self.runs, self.device = setup, runs, torch.device(device)
+        self.data = data.to(self.device)
+        k = len(runs)
+        dev = {"device": self.device}
+        self.keys = torch.tensor([r.seed for r in runs], dtype=torch.int64, **dev)
+        self.loss_fns = [losses.make(r.loss) for r in runs]
+        self.f_fns = [nonlinearities.make(r.f) for r in runs]
+        self.loss_groups = _groups([label(r.loss) for r in runs], self.loss_fns, self.device)
+        self.f_groups = _groups([label(r.f) for r in runs], self.f_fns, self.device)
+        # s must be >= 0 (hinge) or > 0 (power): an MLP's output goes through softplus; an
+        # autoencoder's energy is a squared error, non-negative already.
+        self.positive = torch.tensor([setup.discriminator == "mlp" and models.needs_positive(l, f)
+                                      for l, f in zip(self.loss_fns, self.f_fns)], **dev)
+        self.dropout = torch.tensor([r.dropout_d for r in runs], **dev)
+        self.pt_weight = torch.tensor([r.pt_weight for r in runs], **dev)
+        if self.pt_weight.any() and setup.discriminator != "autoencoder":
+            raise ValueError("the pull-away term needs encoder codes: set discriminator: autoencoder")
+        self.G = models.generator(k, setup.z_dim, setup.n_layer_g, setup.size_g, data.out_dim).to(self.device)
+        if setup.discriminator == "mlp":
+            self.D = models.mlp_discriminator(k, data.out_dim, setup.n_layer_d, setup.size_d).to(self.device)
+        elif setup.discriminator == "autoencoder":
+            self.D = models.StackedAutoencoder(k, data.out_dim, setup.n_layer_d, setup.size_d).to(self.device)
+        else:
+            raise ValueError(f"unknown discriminator {setup.discriminator!r}; known: ['autoencoder', 'mlp']")
+        self.G.reset([torch.Generator().manual_seed(2 * r.seed) for r in runs])
+        self.D.reset([torch.Generator().manual_seed(2 * r.seed + 1) for r in runs])
+        lr = torch.tensor([r.lr for r in runs], **dev)
+        self.opt_g = StackedOptimizer(self.G.parameters(), lr, _is_adam(runs, "optim_g", self.device), setup.adam_betas)
+        self.opt_d = StackedOptimizer(self.D.parameters(), lr, _is_adam(runs, "optim_d", self.device), setup.adam_betas)
+        self.progress = Progress(status=["ok"] * k, diverged_step=[-1] * k)
+
+    @property
+    def active(self) -> torch.Tensor:
+        return torch.tensor([s == "ok" for s in self.progress.status], device=self.device)
+
+    # -- one step --
+
+    def _keep_masks(self, tick: int, pass_id: int, batch: int):
+        """Inverted-dropout masks per hidden layer of D; all ones for runs without dropout."""
+        widths = [layer.weight.shape[2] for layer in _hidden_layers(self.D)]
+        keep = 1 - self.setup.dropout
+        masks = []
+        for i, width in enumerate(widths):
+            u = rng.uniform(self.keys, DROPOUT + 10 * i + pass_id, tick, (batch, width))
+            mask = (u < keep).float() / keep
+            masks.append(torch.where(self.dropout[:, None, None], mask, torch.ones_like(mask)))
+        return masks
+
+    def _discrepancy(self, x, masks):
+        """s(x) [K, B] for every run, and the encoder codes (autoencoder) or None."""
+        if isinstance(self.D, models.StackedAutoencoder):
+            return self.D(x, masks)
+        raw = self.D(x, masks).squeeze(-1)
+        return torch.where(self.positive[:, None], F.softplus(raw), raw), None
+
+    def _generate(self, stream, tick, batch):
+        z = rng.normal(self.keys, stream, tick, (batch, self.setup.z_dim))
+        return self.data.output(self.G(z))
+
+    def step(self) -> None:
+        setup, batch, step = self.setup, self.setup.batch_size, self.progress.step
+        active = self.active
+        d_params = list(self.D.parameters())
+        for d in range(setup.d_steps):
+            tick = step * setup.d_steps + d
+            x_real = self.data.sample(self.keys, tick, batch)
+            with torch.no_grad():
+                x_fake = self._generate(Z_D, tick, batch)
+            s_real, _ = self._discrepancy(x_real, self._keep_masks(tick, 0, batch))
+            s_fake, _ = self._discrepancy(x_fake, self._keep_masks(tick, 1, batch))
+            d_loss = torch.zeros(len(self.runs), device=self.device)
+            for fn, idx in self.loss_groups:
+                d_loss[idx] = fn.real(s_real[idx]).mean(1) + fn.fake(s_fake[idx]).mean(1)
+            total = torch.where(active, d_loss, torch.zeros_like(d_loss)).sum()
+            self.opt_d.step(torch.autograd.grad(total, d_params), active)
+        x_fake = self._generate(Z_G, step, batch)
+        s_gen, codes = self._discrepancy(x_fake, self._keep_masks(step, 2, batch))
+        g_loss = torch.zeros(len(self.runs), device=self.device)
+        for fn, idx in self.f_groups:
+            g_loss[idx] = fn(s_gen[idx]).mean(1)
+        if codes is not None:  # EBGAN-PT: the pull-away term, on the generator's loss only
+            g_loss = g_loss + self.pt_weight * models.pull_away_term(codes)
+        total = torch.where(active, g_loss, torch.zeros_like(g_loss)).sum()
+        self.opt_g.step(torch.autograd.grad(total, list(self.G.parameters())), active)
+        self.progress.step += 1
+        self._check_divergence(d_loss, g_loss)
+        if step % setup.log_every == 0 or self.progress.step == setup.steps:
+            self.progress.curves.append(torch.stack([
+                torch.full_like(d_loss, step), d_loss.detach(), g_loss.detach(),
+                s_real.detach().mean(1), s_fake.detach().mean(1)], 1).cpu())
+
+    def _check_divergence(self, d_loss, g_loss) -> None:
+        finite = torch.isfinite(d_loss) & torch.isfinite(g_loss)
+        for p in [*self.G.parameters(), *self.D.parameters()]:
+            finite &= torch.isfinite(p.detach()).flatten(1).all(1)
+        for k in torch.nonzero(~finite & self.active).flatten().tolist():
+            self.progress.status[k] = "diverged"
+            self.progress.diverged_step[k] = self.progress.step
+
+    # -- checkpoints --
+
+    def state_dict(self) -> dict:
+        return {"runs": [asdict(r) for r in self.runs], "setup": asdict(self.setup),
+                "G": self.G.state_dict(), "D": self.D.state_dict(),
+                "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+                "progress": asdict(self.progress)}
+
+    def save_checkpoint(self, path: str | Path) -> None:
+        buffer = io.BytesIO()
+        torch.save(self.state_dict(), buffer)
+        with atomic_path(path) as part:
+            part.write_bytes(buffer.getvalue())
+
+    def load_checkpoint(self, path: str | Path) -> None:
+        path = Path(path)
+        try:
+            state = torch.load(path, map_location=self.device, weights_only=True)
+            if state["runs"] != [asdict(r) for r in self.runs] or state["setup"] != asdict(self.setup):
+                raise CheckpointError(f"checkpoint {path} was made for other runs or settings; delete it to start over")
+            self.G.load_state_dict(state["G"])
+            self.D.load_state_dict(state["D"])
+            self.opt_g.load_state_dict(state["opt_g"])
+            self.opt_d.load_state_dict(state["opt_d"])
+            self.progress = Progress(**state["progress"])
+        except CheckpointError:
+            raise
+        except Exception as err:  # truncated zip, missing keys, wrong shapes: all the same to the user
+            # torch's own message for a bad file suggests weights_only=False: not advice to pass on
+            raise CheckpointError(f"checkpoint {path} is corrupt or unreadable ({type(err).__name__}); "
+                                  "delete it to restart this job from step 0") from err
+
+    # -- the loop --
+
+    def fit(self, checkpoint: str | Path | None = None, on_step=None) -> None:
+        """Train to `setup.steps`, resuming from `checkpoint` if it exists and saving it periodically."""
+        if checkpoint is not None and Path(checkpoint).exists():
+            self.load_checkpoint(checkpoint)
+            print(f"resumed from {checkpoint} at step {self.progress.step}", file=sys.stderr)
+        start, t0 = self.progress.step, time.time()
+        while self.progress.step < self.setup.steps and self.active.any():
+            self.step()
+            step = self.progress.step
+            if checkpoint is not None and step % self.setup.checkpoint_every == 0:
+                self.save_checkpoint(checkpoint)
+            if step % max(1, self.setup.steps // 10) == 0 or step == self.setup.steps:
+                rate = (step - start) / max(time.time() - t0, 1e-9)
+                print(f"step {step}/{self.setup.steps} ({step / self.setup.steps:.0%}), {rate:.1f} steps/s, "
+                      f"{int(self.active.sum())}/{len(self.runs)} runs active", file=sys.stderr)
+            if on_step is not None:
+                on_step(self)
+
+    # -- results --
+
+    @torch.no_grad()
+    def fixed_samples(self) -> torch.Tensor:
+        """Samples from the same fixed noise for every run and step: [K, 64, out_dim]."""
+        return self._generate(Z_FIXED, 0, FIXED_SAMPLES)
+
+    def generator_state(self, k: int) -> dict:
+        """Run k's generator alone: per-layer weight [in, out] and bias tensors, plus its shape."""
+        state = {f"{name}": p[k].detach().cpu().clone() for name, p in self.G.state_dict().items()}
+        state["meta.widths"] = torch.tensor([l.weight.shape[1] for l in self.G.layers] + [self.data.out_dim])
+        return state
+
+    def curves(self, k: int):
+        import pandas as pd
+        rows = torch.stack([c[k] for c in self.progress.curves]).numpy() if self.progress.curves else np.zeros((0, 5))
+        table = pd.DataFrame(rows, columns=["step", "d_loss", "g_loss", "s_real", "s_fake"])
+        table["step"] = table["step"].astype(int)
+        return table
+
+
+def _groups(labels, fns, device):
+    """[(function, index tensor)] for each distinct label: runs sharing a loss (or f) are computed together."""
+    groups = {}
+    for k, name in enumerate(labels):
+        groups.setdefault(name, (fns[k], []))[1].append(k)
+    return [(fn, torch.tensor(idx, device=device)) for fn, idx in groups.values()]
+
+
+def _is_adam(runs, key, device):
+    kinds = {getattr(r, key) for r in runs}
+    if unknown := kinds - {"adam", "sgd"}:
+        raise ValueError(f"unknown optimiser {sorted(unknown)}; known: ['adam', 'sgd']")
+    return torch.tensor([getattr(r, key) == "adam" for r in runs], device=device)
+
+
+def _hidden_layers(D):
+    return list(D.encoder.layers) if isinstance(D, models.StackedAutoencoder) else list(D.layers)[:-1]
+
+
+def load_generator(path: str | Path, out_activation: str):
+    """A callable z [N, z_dim] -> samples [N, out_dim] from a saved generator (weights_only load)."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    n_layers = len(state["meta.widths"]) - 1
+    weights = [(state[f"layers.{i}.weight"], state[f"layers.{i}.bias"]) for i in range(n_layers)]
+
+    def generate(z):
+        x = z
+        for i, (w, b) in enumerate(weights):
+            x = x @ w + b
+            if i < n_layers - 1:
+                x = torch.relu(x)
+        return torch.sigmoid(x) if out_activation == "sigmoid" else x
+    return generate
+
+
+# --- the job: a shard of runs, with every per-run output ---------------------------------------
+
+def environment(device: str) -> dict:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).parent).stdout.strip() or "unknown"
+    except OSError:
+        commit = "unknown"
+    return {"git_commit": commit, "energygan": __version__, "torch": torch.__version__, "numpy": np.__version__,
+            "python": platform.python_version(), "device": device,
+            "device_name": torch.cuda.get_device_name() if device.startswith("cuda") else platform.processor()}
+
+
+def resolve_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device: cuda was asked for, but no CUDA device is visible; use device: auto or cpu")
+    return device
+
+
+def train_shard(setup: Setup, runs: list[Run], run_dirs: list[str], checkpoint: str, prepared_dir: str | None,
+                device: str = "auto") -> None:
+    """Train `runs` together and write each run's generator, samples, curves and manifest."""
+    from . import plots
+    device = resolve_device(device)
+    t0 = time.time()
+    trainer = Trainer(setup, runs, load_data(setup, prepared_dir), device)
+    trainer.fit(checkpoint)
+    samples = trainer.fixed_samples().cpu()
+    env = environment(device)
+    for k, (run, run_dir) in enumerate(zip(runs, run_dirs)):
+        run_dir = Path(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        buffer = io.BytesIO()
+        torch.save(trainer.generator_state(k), buffer)
+        with atomic_path(run_dir / "generator.pt") as part:
+            part.write_bytes(buffer.getvalue())
+        with atomic_path(run_dir / "curves.csv") as part:
+            trainer.curves(k).to_csv(part, index=False)
+        plots.samples(samples[k], setup.dataset, run_dir / "samples.png")
+        manifest = {"run": asdict(run), "setup": asdict(setup), "status": trainer.progress.status[k],
+                    "diverged_step": trainer.progress.diverged_step[k], "steps_done": trainer.progress.step,
+                    "shard_runs": len(runs), "wall_time_s": round(time.time() - t0, 2), **env}
+        with atomic_path(run_dir / "manifest.json") as part:
+            part.write_text(json.dumps(manifest, indent=2))
+    if Path(checkpoint).exists():
+        os.remove(checkpoint)

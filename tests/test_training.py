@@ -1,0 +1,209 @@
+import json
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+import yaml
+
+from energygan import experiments, rng, training
+from energygan.training import Run, Setup, Trainer
+from tests.conftest import REPO
+
+TINY = Setup(dataset="ring8", z_dim=2, n_layer_g=2, size_g=3, n_layer_d=2, size_d=3, batch_size=4, steps=1,
+             checkpoint_every=10, log_every=1)
+LOSSES = ["logistic", "lsif", {"name": "hinge", "margin": 2.0}, "least_squares"]
+FS = ["identity", "softplus", "softminus", {"name": "power", "alpha": 3.0}]
+
+# The penalties and nonlinearities written out again, independently of the registries.
+L1 = {"logistic": lambda s: torch.log1p(torch.exp(s)), "lsif": lambda s: s * s, "hinge": lambda s: s,
+      "least_squares": lambda s: s * s}
+L2 = {"logistic": lambda s: torch.log1p(torch.exp(-s)), "lsif": lambda s: -2 * s,
+      "hinge": lambda s: torch.clamp(2.0 - s, min=0), "least_squares": lambda s: (s - 1) ** 2}
+FF = {"identity": lambda s: s, "softplus": lambda s: torch.log1p(torch.exp(s)),
+      "softminus": lambda s: -torch.log1p(torch.exp(-s)), "power": lambda s: s ** 2}
+
+
+def name(spec):
+    return spec if isinstance(spec, str) else spec["name"]
+
+
+def plain_mlp(weights, x, act):
+    for i, (w, b) in enumerate(weights):
+        x = x @ w + b
+        if i < len(weights) - 1:
+            x = act(x)
+    return x
+
+
+def test_one_step_of_every_loss_f_pair_matches_a_hand_computed_update():
+    runs = [Run(f"r{i}", seed=i, loss=l, f=f, lr=0.05, optim_d="sgd", optim_g="sgd")
+            for i, (l, f) in enumerate((l, f) for l in LOSSES for f in FS)]
+    data = training.MixtureData("ring8")
+    trainer = Trainer(TINY, runs, data)
+    g0 = [(l.weight.detach().clone(), l.bias.detach().clone()) for l in trainer.G.layers]
+    d0 = [(l.weight.detach().clone(), l.bias.detach().clone()) for l in trainer.D.layers]
+    trainer.step()
+    for k, run in enumerate(runs):
+        key = torch.tensor([run.seed])
+        positive = name(run.loss) == "hinge" or name(run.f) == "power"
+        s = lambda x, w: (F.softplus if positive else (lambda v: v))(  # noqa: E731
+            plain_mlp(w, x, lambda v: F.leaky_relu(v, 0.2)).squeeze(-1))
+        gw = [(w[k].clone().requires_grad_(), b[k].clone().requires_grad_()) for w, b in g0]
+        dw = [(w[k].clone().requires_grad_(), b[k].clone().requires_grad_()) for w, b in d0]
+        x_real = data.sample(key, 0, 4)[0]
+        x_fake = plain_mlp(gw, rng.normal(key, training.Z_D, 0, (4, 2))[0], torch.relu).detach()
+        d_loss = L1[name(run.loss)](s(x_real, dw)).mean() + L2[name(run.loss)](s(x_fake, dw)).mean()
+        grads = torch.autograd.grad(d_loss, [p for pair in dw for p in pair])
+        d1 = [p.detach() - 0.05 * g for p, g in zip([p for pair in dw for p in pair], grads)]
+        d1 = list(zip(d1[::2], d1[1::2]))
+        g_loss = FF[name(run.f)](s(plain_mlp(gw, rng.normal(key, training.Z_G, 0, (4, 2))[0], torch.relu), d1)).mean()
+        ggrads = torch.autograd.grad(g_loss, [p for pair in gw for p in pair])
+        g1 = [p.detach() - 0.05 * g for p, g in zip([p for pair in gw for p in pair], ggrads)]
+        for mine, layer in zip(zip(d1), trainer.D.layers):
+            torch.testing.assert_close(layer.weight[k], mine[0][0], atol=1e-6, rtol=1e-5)
+            torch.testing.assert_close(layer.bias[k], mine[0][1], atol=1e-6, rtol=1e-5)
+        for i, layer in enumerate(trainer.G.layers):
+            torch.testing.assert_close(layer.weight[k], g1[2 * i], atol=1e-6, rtol=1e-5)
+            torch.testing.assert_close(layer.bias[k], g1[2 * i + 1], atol=1e-6, rtol=1e-5)
+
+
+def test_stacked_adam_and_sgd_match_torch_optim():
+    torch.manual_seed(0)
+    params = [torch.randn(3, 4, 2), torch.randn(3, 2)]
+    lr = torch.tensor([1e-2, 1e-3, 5e-2])
+    adam = torch.tensor([True, True, False])
+    mine = training.StackedOptimizer([p.clone() for p in params], lr, adam, (0.5, 0.999))
+    reference = []
+    for k in range(3):
+        ps = [p[k].clone().requires_grad_() for p in params]
+        opt = torch.optim.Adam(ps, lr=lr[k].item(), betas=(0.5, 0.999)) if adam[k] else torch.optim.SGD(ps, lr=lr[k].item())
+        reference.append((ps, opt))
+    for step in range(5):
+        grads = [torch.randn_like(p) for p in params]
+        mine.step(grads, torch.tensor([True, True, True]))
+        for k, (ps, opt) in enumerate(reference):
+            for p, g in zip(ps, grads):
+                p.grad = g[k].clone()
+            opt.step()
+    for k, (ps, _) in enumerate(reference):
+        for p_mine, p_ref in zip(mine.params, ps):
+            torch.testing.assert_close(p_mine[k], p_ref.detach(), atol=1e-6, rtol=1e-6)
+
+
+MIXED = [Run("a", seed=1, loss="logistic", f="softplus", lr=2e-3),
+         Run("b", seed=2, loss={"name": "hinge", "margin": 1.0}, f="identity", lr=1e-3, optim_g="sgd", dropout_d=True),
+         Run("c", seed=3, loss="lsif", f={"name": "power", "alpha": 3.0}, lr=5e-3, optim_d="sgd"),
+         Run("d", seed=4, loss="least_squares", f="softminus", lr=1e-3, dropout_d=True)]
+SMALL = Setup(dataset="ring8", z_dim=4, n_layer_g=3, size_g=16, n_layer_d=3, size_d=16, batch_size=32, steps=30,
+              checkpoint_every=10, log_every=5)
+
+
+def final_weights(trainer):
+    return [p.detach().clone() for p in [*trainer.G.parameters(), *trainer.D.parameters()]]
+
+
+def test_batched_equals_alone():
+    """Tolerance: 1e-5 absolute; batched and single matmuls may round differently in float32."""
+    together = Trainer(SMALL, MIXED, training.MixtureData("ring8"))
+    together.fit()
+    for k, run in enumerate(MIXED):
+        alone = Trainer(SMALL, [run], training.MixtureData("ring8"))
+        alone.fit()
+        for p_batch, p_alone in zip(final_weights(together), final_weights(alone)):
+            torch.testing.assert_close(p_batch[k], p_alone[0], atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(together.curves(k).to_numpy(), alone.curves(0).to_numpy(), atol=1e-5, rtol=1e-4)
+
+
+class Killed(Exception):
+    pass
+
+
+def test_resumed_equals_uninterrupted(tmp_path):
+    full = Trainer(SMALL, MIXED, training.MixtureData("ring8"))
+    full.fit()
+    checkpoint = tmp_path / "shard.pt"
+
+    def kill_after_15(trainer):
+        if trainer.progress.step == 15:
+            raise Killed
+    with pytest.raises(Killed):
+        Trainer(SMALL, MIXED, training.MixtureData("ring8")).fit(checkpoint, on_step=kill_after_15)
+    resumed = Trainer(SMALL, MIXED, training.MixtureData("ring8"))
+    resumed.fit(checkpoint)
+    assert resumed.progress.step == 30
+    for a, b in zip(final_weights(full), final_weights(resumed)):
+        assert torch.equal(a, b)
+    assert full.curves(2).equals(resumed.curves(2))
+
+
+def test_a_diverging_run_is_marked_and_the_others_go_on(tmp_path):
+    runs = [MIXED[0], Run("boom", seed=9, loss="lsif", f="identity", lr=1e12, optim_d="sgd", optim_g="sgd"), MIXED[2]]
+    dirs = [str(tmp_path / r.run_id) for r in runs]
+    training.train_shard(SMALL, runs, dirs, str(tmp_path / "ck.pt"), None, "cpu")
+    manifests = [json.loads((tmp_path / r.run_id / "manifest.json").read_text()) for r in runs]
+    assert [m["status"] for m in manifests] == ["ok", "diverged", "ok"]
+    assert 1 <= manifests[1]["diverged_step"] < 30 and manifests[0]["diverged_step"] == -1
+    assert all(m["steps_done"] == 30 for m in manifests)
+    # the healthy runs are exactly what they would be without the diverging neighbour
+    alone = Trainer(SMALL, [MIXED[0]], training.MixtureData("ring8"))
+    alone.fit()
+    generator = training.load_generator(tmp_path / "a/generator.pt", "identity")
+    z = rng.normal(torch.tensor([1]), training.Z_FIXED, 0, (64, 4))[0]
+    torch.testing.assert_close(generator(z), alone.fixed_samples()[0], atol=1e-5, rtol=1e-4)
+    assert not (tmp_path / "ck.pt").exists()
+
+
+def test_outputs_and_manifest(tmp_path):
+    dirs = [str(tmp_path / r.run_id) for r in MIXED[:2]]
+    training.train_shard(SMALL, MIXED[:2], dirs, str(tmp_path / "ck.pt"), None, "cpu")
+    manifest = json.loads((tmp_path / "a/manifest.json").read_text())
+    assert manifest["run"]["seed"] == 1 and manifest["setup"]["steps"] == 30 and manifest["device"] == "cpu"
+    assert {"git_commit", "torch", "numpy", "wall_time_s"} <= set(manifest)
+    curves = (tmp_path / "a/curves.csv").read_text().splitlines()
+    assert curves[0] == "step,d_loss,g_loss,s_real,s_fake" and len(curves) == 1 + 7  # steps 0, 5, ..., 25, 29
+    state = torch.load(tmp_path / "a/generator.pt", weights_only=True)
+    assert state["layers.0.weight"].shape == (4, 16)
+    assert (tmp_path / "a/samples.png").stat().st_size > 0
+
+
+def test_corrupt_or_foreign_checkpoint_is_a_clear_error(tmp_path):
+    bad = tmp_path / "ck.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(training.CheckpointError, match=r"corrupt or unreadable .* delete it to restart"):
+        Trainer(SMALL, MIXED, training.MixtureData("ring8")).fit(bad)
+    other = Trainer(SMALL, MIXED[:2], training.MixtureData("ring8"))
+    other.save_checkpoint(bad)
+    with pytest.raises(training.CheckpointError, match="made for other runs or settings"):
+        Trainer(SMALL, MIXED, training.MixtureData("ring8")).fit(bad)
+    with pytest.raises(training.CheckpointError, match="corrupt or unreadable"):
+        Trainer(SMALL, MIXED, training.MixtureData("ring8")).load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_ebgan_runs_with_and_without_pull_away():
+    setup = Setup(dataset="ring8", discriminator="autoencoder", z_dim=4, n_layer_g=2, size_g=8, n_layer_d=2,
+                  size_d=8, batch_size=16, steps=3)
+    runs = [Run("pt", seed=0, loss={"name": "hinge", "margin": 1.0}, f="identity", pt_weight=0.1),
+            Run("no-pt", seed=0, loss={"name": "hinge", "margin": 1.0}, f="identity", pt_weight=0.0)]
+    trainer = Trainer(setup, runs, training.MixtureData("ring8"))
+    trainer.fit()
+    g = list(trainer.G.parameters())[0]
+    assert not torch.equal(g[0], g[1])  # same seed, same data: only the PT term differs
+    with pytest.raises(ValueError, match="pull-away term needs encoder codes"):
+        Trainer(SMALL, runs, training.MixtureData("ring8"))
+
+
+def test_paper_grid_sizes_follow_table_1():
+    config = yaml.safe_load((REPO / "config/paper.yaml").read_text())
+    shards = experiments.shards(config)
+    count = {name: sum(len(s.runs) for s in shards if s.experiment == name) for name in config["experiments"]}
+    assert count["gan_grid"] == 4 ** 4 * 2 * 2 * 2 * 3 == 6144
+    assert count["ebgan_grid"] == 2 * 512  # EBGAN and EBGAN-PT
+    assert count["margin_sweep"] == 8
+    assert all(len({r.run_id for r in s.runs}) == len(s.runs) for s in shards)
+    assert all(len(s.runs) <= config["train"]["shard_size"] for s in shards)
+
+
+def test_unknown_grid_key_is_named():
+    with pytest.raises(ValueError, match=r"experiment x: unknown setting 'lrate'"):
+        experiments.expand("x", {"dataset": "ring8", "grid": {"lrate": [1]}}, 10)

@@ -1,0 +1,33 @@
+# Training: every run of every experiment in the config, one job per shard of runs that share an
+# architecture (one batched computation). Ask for any run's file to (re)make its shard.
+from energygan import experiments as _experiments
+
+SHARDS = _experiments.shards(config)
+
+
+def shard_inputs(shard):
+    return ["data/mnist/prepared"] if shard.setup.dataset == "mnist" else []
+
+
+for _shard in SHARDS:
+
+    rule:
+        name:
+            f"train_{_shard.name}"
+        input:
+            MNIST_PREPARED if _shard.setup.dataset == "mnist" else [],
+        output:
+            _shard.outputs(),
+        params:
+            settings=as_json(_experiments.job_params(_shard, config["train"]["device"])),
+            prepared=shard_inputs(_shard),
+        resources:
+            gpu=1 if config["train"]["device"] == "cuda" else 0,
+        log:
+            f"logs/train/{_shard.name}.log",
+        shell:
+            "energygan train --in {params.prepared} --params {params.settings:q} 2>&1 | tee {log}"
+
+
+def run_outputs(experiment=None):
+    return [f for shard in SHARDS if experiment in (None, shard.experiment) for f in shard.outputs()]
