@@ -4,8 +4,8 @@
     python benchmarks/bench_engine.py --device cuda --arch paper
 
 The loop is plain PyTorch (nn.Sequential, torch.optim.Adam), one GAN after another, each taking one
-step per round: the code the engine replaces. Both train MNIST-shaped MLP GANs (784-d data drawn from
-a fixed random tensor, so no data is needed) with the logistic loss and f = softplus.
+step per round: the code the engine replaces. Both train MLP GANs on data drawn from a fixed random
+tensor (784-d, or 2-d for --arch toy; no dataset needed) with the logistic loss and f = softplus.
 Targets (issue 4): at K = 32, batched >= 3x the loop on CPU and >= 20x on a GPU.
 """
 
@@ -21,22 +21,24 @@ from torch import nn
 from energygan import training
 
 ARCH = {"default": dict(z_dim=32, n_layer_g=3, size_g=256, n_layer_d=3, size_d=128),
-        "paper": dict(z_dim=100, n_layer_g=4, size_g=800, n_layer_d=3, size_d=512)}
+        "paper": dict(z_dim=100, n_layer_g=4, size_g=800, n_layer_d=3, size_d=512),
+        "toy": dict(z_dim=8, n_layer_g=3, size_g=64, n_layer_d=3, size_d=64)}  # the 2D mixtures' nets
 
 
 class FixedImages(training.MNISTData):
-    def __init__(self):
-        super().__init__((torch.rand(60_000, 784) * 255).to(torch.uint8))
+    def __init__(self, dim=784):
+        super().__init__((torch.rand(60_000, dim) * 255).to(torch.uint8))
+        self.out_dim = dim
 
 
-def plain_gan(arch, device):
+def plain_gan(arch, device, dim):
     def mlp(widths, act):
         layers = []
         for a, b in zip(widths, widths[1:]):
             layers += [nn.Linear(a, b), act()]
         return nn.Sequential(*layers[:-1]).to(device)
-    g = mlp([arch["z_dim"]] + [arch["size_g"]] * (arch["n_layer_g"] - 1) + [784], nn.ReLU)
-    d = mlp([784] + [arch["size_d"]] * (arch["n_layer_d"] - 1) + [1], lambda: nn.LeakyReLU(0.2))
+    g = mlp([arch["z_dim"]] + [arch["size_g"]] * (arch["n_layer_g"] - 1) + [dim], nn.ReLU)
+    d = mlp([dim] + [arch["size_d"]] * (arch["n_layer_d"] - 1) + [1], lambda: nn.LeakyReLU(0.2))
     return g, d, torch.optim.Adam(g.parameters(), 2e-4, betas=(0.5, 0.999)), \
         torch.optim.Adam(d.parameters(), 2e-4, betas=(0.5, 0.999))
 
@@ -80,14 +82,15 @@ def main():
     parser.add_argument("--batch", type=int, default=64)
     args = parser.parse_args()
     arch = ARCH[args.arch]
-    data = FixedImages().to(args.device)
+    dim = 2 if args.arch == "toy" else 784
+    data = FixedImages(dim).to(args.device)
     results = []
     for k in args.runs:
         setup = training.Setup(**arch, batch_size=args.batch, steps=10 ** 9)
         runs = [training.Run(f"r{i}", seed=i) for i in range(k)]
         trainer = training.Trainer(setup, runs, data, args.device)
         batched = timed(trainer.step, args.rounds, args.device)
-        gans = [plain_gan(arch, args.device) for _ in range(k)]
+        gans = [plain_gan(arch, args.device, dim) for _ in range(k)]
         loop = timed(lambda: [plain_step(gan, data.images, args.batch, arch["z_dim"]) for gan in gans],
                      max(1, args.rounds // 2), args.device)
         row = {"K": k, "device": args.device, "arch": args.arch, "batched_run_steps_per_s": k / batched,

@@ -137,16 +137,25 @@ class StackedOptimizer:
 
     @torch.no_grad()
     def step(self, grads, active: torch.Tensor) -> None:
+        """One update; runs outside `active` keep their parameters (a diverged run's are its own)."""
         self.t += 1
         b1, b2 = self.betas
         c1, c2 = 1 - b1 ** self.t, 1 - b2 ** self.t
+        scale = self.lr * active  # per run: lr, or 0 for a frozen run
+        any_adam, all_adam = bool(self.adam.any()), bool(self.adam.all())
         for p, g, m, v in zip(self.params, grads, self.m, self.v):
             shape = (-1,) + (1,) * (p.ndim - 1)
-            m.mul_(b1).add_(g, alpha=1 - b1)
+            if not any_adam:
+                p.sub_(g * scale.view(shape))
+                continue
+            m.lerp_(g, 1 - b1)
             v.mul_(b2).addcmul_(g, g, value=1 - b2)
-            adam_step = (m / c1) / (v.sqrt() / math.sqrt(c2) + self.eps)
-            update = torch.where(self.adam.view(shape), adam_step, g) * self.lr.view(shape)
-            p.sub_(torch.where(active.view(shape), update, torch.zeros_like(update)))
+            update = m / v.sqrt().div_(math.sqrt(c2)).add_(self.eps)
+            if not all_adam:
+                update = torch.where(self.adam.view(shape), update.div_(c1), g)
+                p.sub_(update.mul_(scale.view(shape)))
+            else:
+                p.sub_(update.mul_((scale / c1).view(shape)))
 
     def state_dict(self):
         return {"m": self.m, "v": self.v, "t": self.t}
@@ -198,16 +207,22 @@ class Trainer:
         lr = torch.tensor([r.lr for r in runs], **dev)
         self.opt_g = StackedOptimizer(self.G.parameters(), lr, _is_adam(runs, "optim_g", self.device), setup.adam_betas)
         self.opt_d = StackedOptimizer(self.D.parameters(), lr, _is_adam(runs, "optim_d", self.device), setup.adam_betas)
+        self.any_dropout = any(r.dropout_d for r in runs)
         self.progress = Progress(status=["ok"] * k, diverged_step=[-1] * k)
+        # the step at which each run first went non-finite (-1: never), kept on the device so that a
+        # step needs no host sync; the host's `progress` catches up at log and checkpoint steps
+        self.first_bad = torch.full((k,), -1, dtype=torch.int64, **dev)
 
     @property
     def active(self) -> torch.Tensor:
-        return torch.tensor([s == "ok" for s in self.progress.status], device=self.device)
+        return self.first_bad < 0
 
     # -- one step --
 
     def _keep_masks(self, tick: int, pass_id: int, batch: int):
         """Inverted-dropout masks per hidden layer of D; all ones for runs without dropout."""
+        if not self.any_dropout:
+            return None
         widths = [layer.weight.shape[2] for layer in _hidden_layers(self.D)]
         keep = 1 - self.setup.dropout
         masks = []
@@ -254,19 +269,23 @@ class Trainer:
         total = torch.where(active, g_loss, torch.zeros_like(g_loss)).sum()
         self.opt_g.step(torch.autograd.grad(total, list(self.G.parameters())), active)
         self.progress.step += 1
-        self._check_divergence(d_loss, g_loss)
+        bad = ~(torch.isfinite(d_loss) & torch.isfinite(g_loss)) & active
+        self.first_bad = torch.where(bad, self.progress.step, self.first_bad)
         if step % setup.log_every == 0 or self.progress.step == setup.steps:
+            self.sync_status()
             self.progress.curves.append(torch.stack([
                 torch.full_like(d_loss, step), d_loss.detach(), g_loss.detach(),
                 s_real.detach().mean(1), s_fake.detach().mean(1)], 1).cpu())
 
-    def _check_divergence(self, d_loss, g_loss) -> None:
-        finite = torch.isfinite(d_loss) & torch.isfinite(g_loss)
+    def sync_status(self) -> None:
+        """Bring the host's per-run status up to date (one device sync); weights are checked here too."""
+        finite = torch.ones_like(self.active)
         for p in [*self.G.parameters(), *self.D.parameters()]:
             finite &= torch.isfinite(p.detach()).flatten(1).all(1)
-        for k in torch.nonzero(~finite & self.active).flatten().tolist():
-            self.progress.status[k] = "diverged"
-            self.progress.diverged_step[k] = self.progress.step
+        self.first_bad = torch.where(~finite & self.active, self.progress.step, self.first_bad)
+        for k, bad_step in enumerate(self.first_bad.tolist()):
+            if bad_step >= 0 and self.progress.status[k] == "ok":
+                self.progress.status[k], self.progress.diverged_step[k] = "diverged", bad_step
 
     # -- checkpoints --
 
@@ -277,6 +296,7 @@ class Trainer:
                 "progress": asdict(self.progress)}
 
     def save_checkpoint(self, path: str | Path) -> None:
+        self.sync_status()
         buffer = io.BytesIO()
         torch.save(self.state_dict(), buffer)
         with atomic_path(path) as part:
@@ -293,6 +313,7 @@ class Trainer:
             self.opt_g.load_state_dict(state["opt_g"])
             self.opt_d.load_state_dict(state["opt_d"])
             self.progress = Progress(**state["progress"])
+            self.first_bad = torch.tensor(self.progress.diverged_step, dtype=torch.int64, device=self.device)
         except CheckpointError:
             raise
         except Exception as err:  # truncated zip, missing keys, wrong shapes: all the same to the user
@@ -308,7 +329,7 @@ class Trainer:
             self.load_checkpoint(checkpoint)
             print(f"resumed from {checkpoint} at step {self.progress.step}", file=sys.stderr)
         start, t0 = self.progress.step, time.time()
-        while self.progress.step < self.setup.steps and self.active.any():
+        while self.progress.step < self.setup.steps and "ok" in self.progress.status:
             self.step()
             step = self.progress.step
             if checkpoint is not None and step % self.setup.checkpoint_every == 0:
@@ -316,9 +337,10 @@ class Trainer:
             if step % max(1, self.setup.steps // 10) == 0 or step == self.setup.steps:
                 rate = (step - start) / max(time.time() - t0, 1e-9)
                 print(f"step {step}/{self.setup.steps} ({step / self.setup.steps:.0%}), {rate:.1f} steps/s, "
-                      f"{int(self.active.sum())}/{len(self.runs)} runs active", file=sys.stderr)
+                      f"{self.progress.status.count('ok')}/{len(self.runs)} runs active", file=sys.stderr)
             if on_step is not None:
                 on_step(self)
+        self.sync_status()
 
     # -- results --
 
