@@ -60,16 +60,14 @@ def expand(name: str, experiment: dict, checkpoint_every: int) -> list[tuple[Set
 
 
 def shards(config: dict) -> list[Shard]:
-    train = config["train"]
+    train, size = config["train"], config["train"]["shard_size"]
     result = []
     for name, experiment in config["experiments"].items():
         by_setup: dict = {}
         for setup, run in expand(name, experiment, train["checkpoint_every"]):
             by_setup.setdefault(setup, []).append(run)
-        for setup, runs in by_setup.items():
-            for start in range(0, len(runs), train["shard_size"]):
-                result.append(Shard(name, len([s for s in result if s.experiment == name]), setup,
-                                    tuple(runs[start:start + train["shard_size"]])))
+        chunks = [(setup, runs[i:i + size]) for setup, runs in by_setup.items() for i in range(0, len(runs), size)]
+        result += [Shard(name, index, setup, tuple(runs)) for index, (setup, runs) in enumerate(chunks)]
     return result
 
 

@@ -20,6 +20,10 @@ REGISTRY = Registry("loss")
 make, names = REGISTRY.make, REGISTRY.names
 
 
+def _densities(p, q) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.as_tensor(p, dtype=torch.float64), torch.as_tensor(q, dtype=torch.float64)
+
+
 def _undefined_where_no_mass(s: torch.Tensor, p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     return torch.where((p == 0) & (q == 0), torch.full_like(s, float("nan")), s)
 
@@ -38,7 +42,7 @@ class Logistic:
         return F.softplus(-s)
 
     def optimum(self, p, q):
-        p, q = torch.as_tensor(p, dtype=torch.float64), torch.as_tensor(q, dtype=torch.float64)
+        p, q = _densities(p, q)
         return _undefined_where_no_mass(torch.log(q) - torch.log(p), p, q)
 
 
@@ -56,7 +60,7 @@ class LSIF:
         return -2 * s
 
     def optimum(self, p, q):
-        p, q = torch.as_tensor(p, dtype=torch.float64), torch.as_tensor(q, dtype=torch.float64)
+        p, q = _densities(p, q)
         return _undefined_where_no_mass(q / p, p, q)
 
 
@@ -75,7 +79,7 @@ class Hinge:
         return F.relu(self.margin - s)
 
     def optimum(self, p, q):
-        p, q = torch.as_tensor(p, dtype=torch.float64), torch.as_tensor(q, dtype=torch.float64)
+        p, q = _densities(p, q)
         return _undefined_where_no_mass(self.margin * (q > p).to(torch.float64), p, q)
 
 
@@ -93,5 +97,5 @@ class LeastSquares:
         return (s - 1) ** 2
 
     def optimum(self, p, q):
-        p, q = torch.as_tensor(p, dtype=torch.float64), torch.as_tensor(q, dtype=torch.float64)
+        p, q = _densities(p, q)
         return _undefined_where_no_mass(q / (p + q), p, q)

@@ -22,7 +22,7 @@ from . import divergences as dv
 from . import losses as losses_mod
 from . import nonlinearities as nl_mod
 from .models import Discrepancy, mlp, needs_positive
-from .registry import label
+from .registry import label, parse
 
 F64 = torch.float64  # the theory is computed in double precision throughout
 
@@ -228,8 +228,8 @@ def outer_loop(p: dict, theta: list, loss_specs: list, f_specs: list, mc_samples
     eps_grid = torch.linspace(-12, 12, 48_001, dtype=F64)
     eps_weights = density(gaussian(0.0, 1.0), eps_grid) * (eps_grid[1] - eps_grid[0])
     eps_mc = torch.randn(mc_samples, generator=torch.Generator().manual_seed(seed), dtype=F64)
-    alphas = [nl_mod.make(s).alpha for s in f_specs if _name(s) == "power"]
-    margin = next((losses_mod.make(s).margin for s in loss_specs if _name(s) == "hinge"), 10.0)
+    alphas = [nl_mod.make(s).alpha for s in f_specs if parse(s)[0] == "power"]
+    margin = next((losses_mod.make(s).margin for s in loss_specs if parse(s)[0] == "hinge"), 10.0)
     claimed = predictions(P, margin, alphas)
     rows = []
     for loss_spec in loss_specs:
@@ -248,10 +248,6 @@ def outer_loop(p: dict, theta: list, loss_specs: list, f_specs: list, mc_samples
                                       claimed, seed)
     rows.append(row)
     return pd.DataFrame(rows), learned
-
-
-def _name(spec) -> str:
-    return spec if isinstance(spec, str) else spec["name"]
 
 
 def _optimum_fixed_at(loss, P, Q0) -> Callable:
