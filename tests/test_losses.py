@@ -96,3 +96,11 @@ def test_schema_names_match_the_registries():
     schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
     assert sorted(schema["$defs"]["loss"]["oneOf"][0]["enum"]) == losses.names()
     assert sorted(schema["$defs"]["nonlinearity"]["oneOf"][0]["enum"]) == nonlinearities.names()
+
+
+def test_hinge_is_per_sample_not_on_the_batch_mean():
+    """A known defect of public EBGAN code: max(0, m - mean(s)) instead of mean(max(0, m - s))."""
+    s_fake = torch.tensor([0.5, 3.0])
+    per_sample = losses.make("hinge", margin=2.0).fake(s_fake).mean().item()
+    assert per_sample == pytest.approx((1.5 + 0.0) / 2)
+    assert per_sample != pytest.approx(max(0.0, 2.0 - 1.75))  # the batch-mean version gives 0.25

@@ -1,6 +1,7 @@
 import json
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -207,3 +208,15 @@ def test_paper_grid_sizes_follow_table_1():
 def test_unknown_grid_key_is_named():
     with pytest.raises(ValueError, match=r"experiment x: unknown setting 'lrate'"):
         experiments.expand("x", {"dataset": "ring8", "grid": {"lrate": [1]}}, 10)
+
+
+def test_gan_training_sees_the_training_split_only(tmp_path):
+    """A known defect of public EBGAN code: training on train + test together."""
+    from energygan.data import mnist
+    rng_np = np.random.default_rng(0)
+    for split, n in (("train", 12), ("test", 5)):
+        torch.save({"images": torch.from_numpy(rng_np.integers(0, 256, (n, 28, 28), dtype="uint8")),
+                    "labels": torch.zeros(n, dtype=torch.int64)}, tmp_path / f"{split}.pt")
+    data = training.load_data(Setup(dataset="mnist"), tmp_path)
+    train = mnist.load_prepared(tmp_path, "train")["images"]
+    assert torch.equal(data.images, train.reshape(12, -1).float() / 255)
