@@ -119,7 +119,7 @@ def theory_claims(inputs, outputs, tolerances):
     from . import plots, theory
     tables = {Path(p).stem: pd.read_csv(p) for p in inputs}
     claims = theory.claims(tables, tolerances)
-    claims.to_csv(outputs[0], index=False)
+    _write_table(claims, outputs[0])
     plots.html_table(claims, outputs[1], title="Claims of the blog post, checked")
 
 

@@ -120,16 +120,17 @@ def inner_loop(pair: dict, loss_specs: list, sample_sizes: list, hidden: int, de
     points = grid[:, 0] if dim == 1 else grid
     p, q = density(P, points), density(Q, points)
     weight = (p + q) / (p + q).sum()
+    samples = {}
+    for n in sample_sizes:  # the same samples for every loss
+        torch.manual_seed(seed + n)
+        samples[n] = P.sample((n,)).reshape(n, dim), Q.sample((n,)).reshape(n, dim)
     rows, learned, optimum = [], {}, {}
     for spec in loss_specs:
         loss, name = losses_mod.make(spec), label(spec)
         target = loss.optimum(p, q)
         optimum[name] = target
         spread = torch.sqrt((weight * (target - (weight * target).sum()) ** 2).sum())
-        for n in sample_sizes:
-            torch.manual_seed(seed + n)  # the same samples for every loss
-            x_real = P.sample((n,)).reshape(n, dim)
-            x_fake = Q.sample((n,)).reshape(n, dim)
+        for n, (x_real, x_fake) in samples.items():
             s = fit_discrepancy(loss, x_real, x_fake, hidden, depth, steps, lr, seed, weight_decay)
             with torch.no_grad():
                 values = s(grid)

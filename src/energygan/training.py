@@ -385,15 +385,12 @@ def _hidden_layers(D):
 def load_generator(path: str | Path, out_activation: str):
     """A callable z [N, z_dim] -> samples [N, out_dim] from a saved generator (weights_only load)."""
     state = torch.load(path, map_location="cpu", weights_only=True)
-    n_layers = len(state["meta.widths"]) - 1
-    weights = [(state[f"layers.{i}.weight"], state[f"layers.{i}.bias"]) for i in range(n_layers)]
+    net = models.StackedMLP(1, state.pop("meta.widths").tolist(), torch.relu)
+    net.load_state_dict({name: tensor[None] for name, tensor in state.items()})
 
+    @torch.no_grad()
     def generate(z):
-        x = z
-        for i, (w, b) in enumerate(weights):
-            x = x @ w + b
-            if i < n_layers - 1:
-                x = torch.relu(x)
+        x = net(z[None])[0]
         return torch.sigmoid(x) if out_activation == "sigmoid" else x
     return generate
 

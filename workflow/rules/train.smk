@@ -5,22 +5,19 @@ from energygan import experiments as _experiments
 SHARDS = _experiments.shards(config)
 
 
-def shard_inputs(shard):
-    return ["data/mnist/prepared"] if shard.setup.dataset == "mnist" else []
-
-
 for _shard in SHARDS:
+    _mnist = _shard.setup.dataset == "mnist"
 
     rule:
         name:
             f"train_{_shard.name}"
         input:
-            MNIST_PREPARED if _shard.setup.dataset == "mnist" else [],
+            MNIST_PREPARED if _mnist else [],
         output:
             _shard.outputs(),
         params:
             settings=as_json(_experiments.job_params(_shard, config["train"]["device"])),
-            prepared=shard_inputs(_shard),
+            prepared="data/mnist/prepared" if _mnist else "",
         resources:
             gpu=1 if config["train"]["device"] == "cuda" else 0,
         log:
