@@ -69,7 +69,10 @@ def test_one_step_of_every_loss_f_pair_matches_a_hand_computed_update():
             torch.testing.assert_close(layer.bias[k], g1[2 * i + 1], atol=1e-6, rtol=1e-5)
 
 
-def test_stacked_adam_and_sgd_match_torch_optim():
+@pytest.mark.parametrize("chunk_bytes", [2 ** 21, 32])
+def test_stacked_adam_and_sgd_match_torch_optim(monkeypatch, chunk_bytes):
+    """Also with the CPU update cut into one-run slices (chunk_bytes=32 < one run's 4x2 floats)."""
+    monkeypatch.setattr(training, "CPU_CHUNK_BYTES", chunk_bytes)
     torch.manual_seed(0)
     params = [torch.randn(3, 4, 2), torch.randn(3, 2)]
     lr = torch.tensor([1e-2, 1e-3, 5e-2])
@@ -114,6 +117,31 @@ def test_batched_equals_alone():
         for p_batch, p_alone in zip(final_weights(together), final_weights(alone)):
             torch.testing.assert_close(p_batch[k], p_alone[0], atol=1e-5, rtol=1e-4)
         torch.testing.assert_close(together.curves(k).to_numpy(), alone.curves(0).to_numpy(), atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("discriminator", ["mlp", "autoencoder"])
+def test_cuda_graph_replay_equals_eager_steps(discriminator):
+    """The graph replays the eager step's kernels: equal to rounding (1e-5), divergence included."""
+    setup = SMALL if discriminator == "mlp" else Setup(**{**SMALL.__dict__, "discriminator": "autoencoder"})
+    runs = [*MIXED, Run("boom", seed=9, loss="lsif", f="identity", lr=1e12, optim_d="sgd", optim_g="sgd")]
+    if discriminator == "autoencoder":
+        runs = [Run(r.run_id, seed=r.seed, loss={"name": "hinge", "margin": 1.0}, f="identity", lr=r.lr,
+                    pt_weight=0.1 * (i % 2), dropout_d=r.dropout_d) for i, r in enumerate(runs)]
+    eager = Trainer(setup, runs, training.MixtureData("ring8"), "cuda", cuda_graph=False)
+    graphed = Trainer(setup, runs, training.MixtureData("ring8"), "cuda", cuda_graph=True)
+    eager.fit()
+    graphed.fit()
+    assert graphed._graph is not None
+    assert graphed.progress.status == eager.progress.status
+    assert graphed.progress.diverged_step == eager.progress.diverged_step
+    if discriminator == "mlp":
+        assert graphed.progress.status[-1] == "diverged"
+    for a, b in zip(final_weights(eager), final_weights(graphed)):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4, equal_nan=True)
+    for k in range(len(runs)):
+        torch.testing.assert_close(graphed.curves(k).to_numpy(), eager.curves(k).to_numpy(), atol=1e-5, rtol=1e-4,
+                                   equal_nan=True)
 
 
 class Killed(Exception):

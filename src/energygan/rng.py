@@ -24,8 +24,11 @@ def _hash32(x: torch.Tensor) -> torch.Tensor:
     return x ^ (x >> 16)
 
 
-def uniform(keys: torch.Tensor, stream: int, step: int, shape: tuple) -> torch.Tensor:
-    """Uniform (0, 1) floats of shape (len(keys), *shape); row k depends only on keys[k]."""
+def uniform(keys: torch.Tensor, stream: int, step: int | torch.Tensor, shape: tuple) -> torch.Tensor:
+    """Uniform (0, 1) floats of shape (len(keys), *shape); row k depends only on keys[k].
+
+    `step` may be a 0-dim int64 tensor on keys' device, so that a CUDA graph can replay the draw.
+    """
     n = math.prod(shape)
     position = torch.arange(n, device=keys.device, dtype=torch.int64)
     h = _hash32(keys.to(torch.int64)[:, None])
@@ -35,13 +38,13 @@ def uniform(keys: torch.Tensor, stream: int, step: int, shape: tuple) -> torch.T
     return (((h >> 8).to(torch.float32) + 0.5) * 2.0 ** -24).reshape(len(keys), *shape)
 
 
-def normal(keys: torch.Tensor, stream: int, step: int, shape: tuple) -> torch.Tensor:
+def normal(keys: torch.Tensor, stream: int, step: int | torch.Tensor, shape: tuple) -> torch.Tensor:
     """Standard normals by Box-Muller from two uniform streams."""
     u1 = uniform(keys, 2 * stream, step, shape)
     u2 = uniform(keys, 2 * stream + 1, step, shape)
     return torch.sqrt(-2 * torch.log(u1)) * torch.cos(2 * math.pi * u2)
 
 
-def integers(keys: torch.Tensor, stream: int, step: int, shape: tuple, high: int) -> torch.Tensor:
+def integers(keys: torch.Tensor, stream: int, step: int | torch.Tensor, shape: tuple, high: int) -> torch.Tensor:
     """Integers in [0, high)."""
     return (uniform(keys, stream, step, shape) * high).long().clamp_(max=high - 1)
