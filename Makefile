@@ -4,7 +4,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: run test report clean-venv
+.PHONY: run test report-check clean-venv
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ run: $(STAMP)
 	snakemake --cores all
 	mkdir -p results
 	snakemake --report results/report.html
+
+# a documented check of the rendered report (needs Chromium: apt-get install chromium)
+report-check: $(STAMP)
+	energygan check-report --in results/report.html --out results/report-screenshot.png
 
 test: $(STAMP)
 	pytest -q

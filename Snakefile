@@ -18,6 +18,8 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/theory.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/summary.smk"
 
 
 report: "workflow/report/workflow.rst"
@@ -30,4 +32,7 @@ rule all:
         "results/theory/penalties.png",
         expand("results/theory/{name}.html", name=[Path(t).stem for t in THEORY_TABLES]),
         run_outputs(),
+        "results/evaluator/metrics.json",
+        "results/summary/runs.csv",
+        experiment_outputs(),
     default_target: True

@@ -63,6 +63,59 @@ def train(inputs, outputs, setup, runs, run_dirs, checkpoint, device):
                          inputs[0] if inputs else None, device)
 
 
+# --- evaluation and summary --------------------------------------------------------------------
+
+@command("build-evaluator")
+def build_evaluator(inputs, outputs, **settings):
+    """Train the MNIST classifier on inputs[0]'s training split; write it, the test feature statistics
+    and metrics.json (test_accuracy) into the folder outputs[0]."""
+    from . import evaluation
+    evaluation.build_evaluator(inputs[0], outputs[0], **settings)
+
+
+@command("reference-scores")
+def reference_scores(inputs, outputs, dataset, settings):
+    """The scores of real data (inputs: prepared MNIST folder and evaluator folder, for MNIST) as a CSV."""
+    from . import evaluation
+    table = evaluation.reference_scores(dataset, settings, *(inputs or [None, None]))
+    _write_table(table, outputs[0])
+
+
+@command("evaluate")
+def evaluate(inputs, outputs, dataset, run_dirs, settings):
+    """metrics.json for each run folder of a shard; inputs[0] is the evaluator folder (MNIST only)."""
+    from . import evaluation
+    evaluation.evaluate_runs(run_dirs, dataset, settings, inputs[0] if inputs else None)
+
+
+@command("summarize")
+def summarize(inputs, outputs, run_dirs):
+    """results/summary/runs.csv: one row per run of every experiment (run_dirs: experiment -> folders)."""
+    from . import summary
+    _write_table(summary.runs_table(run_dirs), outputs[0])
+
+
+@command("experiment-tables")
+def experiment_tables(inputs, outputs, experiment, confidence):
+    """Aggregated CSV and HTML of one experiment from runs.csv (inputs[0]) and its reference rows (inputs[1])."""
+    from . import summary
+    summary.write_tables(inputs[0], inputs[1], experiment, confidence, outputs[0], outputs[1])
+
+
+@command("experiment-figures")
+def experiment_figures(inputs, outputs, experiment, kinds, settings):
+    """One experiment's figures, one per kind, from runs.csv (inputs[0])."""
+    from . import summary
+    summary.write_figures(inputs[0], experiment, kinds, outputs, settings)
+
+
+@command("check-report")
+def check_report(inputs, outputs):
+    """Open the report inputs[0] in headless Chromium, save a screenshot to outputs[0], check it is not blank."""
+    from . import report
+    print(json.dumps(report.check(inputs[0], outputs[0])))
+
+
 # --- theory ----------------------------------------------------------------------------------
 
 @command("theory-penalties")

@@ -128,3 +128,94 @@ def samples(images: torch.Tensor, dataset: str, path) -> None:
     ax.scatter(images[:, 0], images[:, 1], s=6, c="tab:red", label="samples")
     ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal")
     _save(fig, path)
+
+
+# --- experiment figures: scores, samples and curves per setting --------------------------------
+
+def setting_label(row, keys) -> str:
+    return ", ".join(f"{row[k]}" if k in ("loss", "f") else f"{k}={row[k]}" for k in keys)
+
+
+def score_heatmaps(aggregated: pd.DataFrame, scores: dict, path, title: str) -> None:
+    """Mean score over seeds per (loss, f), one panel per score; darker is better in every panel."""
+    fig, axes = plt.subplots(1, len(scores), figsize=(4.6 * len(scores), 4.2), squeeze=False)
+    for i, (ax, (score, higher_better)) in enumerate(zip(axes[0], scores.items())):
+        # rows and columns in config order, not alphabetical
+        table = aggregated.pivot(index="loss", columns="f", values=score).reindex(
+            index=list(dict.fromkeys(aggregated["loss"])), columns=list(dict.fromkeys(aggregated["f"])))
+        sns.heatmap(table, annot=True, fmt=".3g", cmap="rocket" if not higher_better else "rocket_r", ax=ax,
+                    cbar=False, yticklabels=i == 0)
+        ax.set(title=f"{score}\n({'higher' if higher_better else 'lower'} is better)", ylabel="loss" if i == 0 else "")
+    fig.suptitle(title)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def score_points(runs: pd.DataFrame, scores: dict, keys: list, path, title: str) -> None:
+    """Every seed's score per setting; a setting's diverged runs are counted in its label."""
+    runs = runs.assign(setting=[setting_label(r, keys) for _, r in runs.iterrows()])
+    diverged = runs.groupby("setting", sort=False)["status"].apply(lambda s: int((s == "diverged").sum()))
+    order = list(diverged.index)
+    labels = [f"{s} ({d} diverged)" if d else s for s, d in diverged.items()]
+    fig, axes = plt.subplots(len(scores), 1, figsize=(max(6, 0.45 * len(order) + 2), 3.2 * len(scores)),
+                             squeeze=False)
+    for ax, (score, higher_better) in zip(axes[:, 0], scores.items()):
+        sns.stripplot(data=runs, x="setting", y=score, hue="seed", order=order, ax=ax, size=6, jitter=0.15,
+                      palette="deep")
+        ax.set(xlabel="", ylabel=f"{score} ({'higher' if higher_better else 'lower'} better)")
+        ax.set_xticks(range(len(order)), labels if ax is axes[-1, 0] else [""] * len(order),
+                      rotation=75 if len(order) > 4 else 15, ha="right", fontsize=8)
+    axes[0, 0].set_title(title)
+    _save(fig, path)
+
+
+def sample_grid(runs: pd.DataFrame, keys: list, path, title: str) -> None:
+    """Each setting's samples.png (its lowest seed): one column per f, one row per rest of the setting."""
+    from PIL import Image
+    first = runs.sort_values("seed").groupby(keys, sort=False).head(1)
+    row_keys = [k for k in keys if k != "f"]
+    first = first.assign(_row=[setting_label(r, row_keys) for _, r in first.iterrows()])
+    rows, cols = list(dict.fromkeys(first["_row"])), list(dict.fromkeys(first["f"]))
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=(2.6 * len(cols) + 1, 2.6 * len(rows)), squeeze=False)
+    for ax in axes.flat:
+        ax.set(xticks=[], yticks=[])
+    for _, run in first.iterrows():
+        ax = axes[rows.index(run["_row"]), cols.index(run["f"])]
+        ax.imshow(Image.open(run["samples_png"]), cmap="gray")
+        ax.set_title(f"f={run['f']}" + (" (diverged)" if run["status"] != "ok" else ""), fontsize=8,
+                     color="tab:red" if run["status"] != "ok" else "black")
+    for i, row in enumerate(rows):
+        axes[i, 0].set_ylabel(row, fontsize=9)
+    fig.suptitle(title)
+    _save(fig, path)
+
+
+def training_curves(curves: pd.DataFrame, path, title: str) -> None:
+    """D and G loss against step per setting (mean over seeds with its band), one panel per loss."""
+    long = curves.melt(id_vars=["step", "loss", "f", "setting", "seed"], value_vars=["d_loss", "g_loss"],
+                       var_name="which", value_name="value")
+    grid = sns.relplot(data=long, x="step", y="value", hue="setting", row="which", col="loss", kind="line",
+                       height=2.6, aspect=1.3, facet_kws={"sharey": False}, errorbar=("pi", 100))
+    grid.figure.suptitle(title, y=1.02)
+    _save(grid.figure, path)
+
+
+def mixture_samples(samples: dict, data, path, title: str) -> None:
+    """Generated samples (red) over the true density's contours, one panel per (loss, f)."""
+    rows = list(dict.fromkeys(k[0] for k in samples))
+    cols = list(dict.fromkeys(k[1] for k in samples))
+    axis = torch.linspace(-3, 3, 200)
+    grid = torch.cartesian_prod(axis, axis)
+    log_p = data.log_density(grid).reshape(200, 200).T
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=(2.6 * len(cols), 2.6 * len(rows)), squeeze=False)
+    for (loss, f), x in samples.items():
+        ax = axes[rows.index(loss), cols.index(f)]
+        ax.contourf(axis, axis, log_p.clamp_min(-20), levels=8, cmap="Blues")
+        ax.scatter(x[:, 0], x[:, 1], s=2, c="tab:red", alpha=0.5)
+        ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal", xticks=[], yticks=[])
+        if rows.index(loss) == 0:
+            ax.set_title(f, fontsize=9)
+        if cols.index(f) == 0:
+            ax.set_ylabel(loss, fontsize=9)
+    fig.suptitle(title)
+    _save(fig, path)

@@ -114,6 +114,12 @@ class MixtureData:
     def output(self, x):
         return x
 
+    def log_density(self, x: torch.Tensor) -> torch.Tensor:
+        """log p(x) of the mixture (equal weights, isotropic std) at points x [N, 2], in float64."""
+        sq = torch.cdist(x.double(), self.means.double()) ** 2
+        log_components = -sq / (2 * self.std ** 2) - math.log(2 * math.pi * self.std ** 2)
+        return torch.logsumexp(log_components, 1) - math.log(len(self.means))
+
 
 def load_data(setup: Setup, prepared_dir: str | Path | None):
     if setup.dataset == "mnist":

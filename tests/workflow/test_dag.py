@@ -1,6 +1,7 @@
 import re
 
 import pytest
+import yaml
 
 from tests.workflow.conftest import snakemake
 
@@ -22,3 +23,12 @@ def test_dry_run_whole_dag(workdir, configfile):
     assert counts.get("convert_lsun", 0) == lsun_jobs
     assert counts["dvc_track"] == 2 + lsun_jobs
     assert counts["theory_claims"] == 1 and counts["theory_inner_loop"] == 2
+    # evaluation and summary: one evaluation job per training shard, tables and figures per experiment
+    train_jobs = sum(n for rule, n in counts.items() if rule.startswith("train_"))
+    assert sum(n for rule, n in counts.items() if rule.startswith("evaluate_")) == train_jobs
+    assert counts["build_evaluator"] == 1 and counts["reference_mnist"] == 1 and counts["summarize_runs"] == 1
+    # a --configfile is merged over the default config: its experiments join the default ones
+    experiments = {**yaml.safe_load((workdir / "config/config.yaml").read_text())["experiments"],
+                   **yaml.safe_load((workdir / configfile).read_text())["experiments"]}
+    assert {r for r in counts if r.startswith("tables_")} == {f"tables_{name}" for name in experiments}
+    assert {r for r in counts if r.startswith("figures_")} == {f"figures_{name}" for name in experiments}

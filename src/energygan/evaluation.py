@@ -1,0 +1,275 @@
+"""How good are a run's samples? A small MNIST classifier and the scores it gives (inception score,
+EBGAN's variant, Frechet distance in its penultimate features, mode coverage), and, for the 2D
+mixtures, scores against the known density.
+
+Every score is computed from a fixed number of samples drawn with a fixed seed (the same noise for
+every run), in evaluation mode, so that it does not depend on the batch size used to compute it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import rng
+from .data.download import atomic_path
+
+EVAL_STREAM = 3  # rng stream of the evaluation noise (training uses 0-2, see training.Z_D ...)
+
+
+# --- the MNIST classifier --------------------------------------------------------------------
+
+class Classifier(nn.Module):
+    """LeNet-like: two 5x5 conv blocks and a 128-unit hidden layer (the features); a few seconds an epoch
+    on two CPU cores."""
+
+    feature_dim = 128
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Sequential(nn.Conv2d(1, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+                                  nn.Conv2d(16, 32, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                                  nn.Linear(32 * 4 * 4, self.feature_dim), nn.ReLU())
+        self.dropout = nn.Dropout(0.3)
+        self.head = nn.Linear(self.feature_dim, 10)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Penultimate features of images in [0, 1], given as [N, 784] or [N, 1, 28, 28]."""
+        return self.conv(x.reshape(-1, 1, 28, 28))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.dropout(self.features(x)))
+
+
+def train_classifier(images: torch.Tensor, labels: torch.Tensor, epochs: int, batch_size: int, lr: float,
+                     seed: int) -> Classifier:
+    """Adam on the training images (uint8 [N, 28, 28]), learning rate decaying linearly to 0;
+    shuffling and initialisation from `seed`."""
+    torch.manual_seed(seed)
+    shuffle = torch.Generator().manual_seed(seed)
+    model = Classifier()
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    x_all = images.float().div(255).reshape(-1, 1, 28, 28)
+    total_steps = epochs * math.ceil(len(x_all) / batch_size)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: 1 - step / total_steps)
+    model.train()
+    for epoch in range(epochs):
+        order = torch.randperm(len(x_all), generator=shuffle)
+        total = 0.0
+        for i in range(0, len(order), batch_size):
+            idx = order[i:i + batch_size]
+            loss = F.cross_entropy(model(x_all[idx]), labels[idx])
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            total += loss.item() * len(idx)
+        print(f"classifier epoch {epoch + 1}/{epochs}: train cross-entropy {total / len(order):.4f}", file=sys.stderr)
+    return model.eval()
+
+
+@torch.no_grad()
+def classify(model: Classifier, images: torch.Tensor, batch_size: int = 1000):
+    """(class probabilities [N, 10], penultimate features [N, 128]) in float64, for images in [0, 1]."""
+    model.eval()
+    probs, feats = [], []
+    for i in range(0, len(images), batch_size):
+        f = model.features(images[i:i + batch_size].float())
+        feats.append(f.double())
+        probs.append(torch.softmax(model.head(f).double(), dim=1))
+    return torch.cat(probs), torch.cat(feats)
+
+
+def accuracy(model: Classifier, images: torch.Tensor, labels: torch.Tensor) -> float:
+    probs, _ = classify(model, images.float().div(255))
+    return (probs.argmax(1) == labels).double().mean().item()
+
+
+def build_evaluator(prepared_dir, out_dir, epochs: int, batch_size: int, lr: float, seed: int,
+                    min_accuracy: float) -> float:
+    """Train the classifier on the 60k training images only; write classifier.pt, the test images'
+    feature statistics (test_stats.pt) and metrics.json with `test_accuracy`. Fails below `min_accuracy`."""
+    from .data import mnist
+    train, test = mnist.load_prepared(prepared_dir, "train"), mnist.load_prepared(prepared_dir, "test")
+    model = train_classifier(train["images"], train["labels"], epochs, batch_size, lr, seed)
+    test_accuracy = accuracy(model, test["images"], test["labels"])
+    if test_accuracy < min_accuracy:
+        raise RuntimeError(f"evaluator test accuracy {test_accuracy:.4f} is below {min_accuracy}; "
+                           "raise evaluation.classifier.epochs in the config")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _, features = classify(model, test["images"].float().div(255))
+    mean, cov = gaussian_stats(features)
+    for name, obj in (("classifier.pt", model.state_dict()),
+                      ("test_stats.pt", {"mean": torch.from_numpy(mean), "cov": torch.from_numpy(cov)})):
+        with atomic_path(out_dir / name) as part:
+            torch.save(obj, part)
+    metrics = {"test_accuracy": test_accuracy, "train_images": len(train["labels"]),
+               "test_images": len(test["labels"]), "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed}
+    with atomic_path(out_dir / "metrics.json") as part:
+        part.write_text(json.dumps(metrics, indent=2))
+    print(f"evaluator test accuracy {test_accuracy:.4f}", file=sys.stderr)
+    return test_accuracy
+
+
+def load_evaluator(evaluator_dir) -> tuple[Classifier, tuple]:
+    """The classifier and the test images' (feature mean, covariance), both weights_only loads."""
+    model = Classifier()
+    model.load_state_dict(torch.load(Path(evaluator_dir) / "classifier.pt", map_location="cpu", weights_only=True))
+    stats = torch.load(Path(evaluator_dir) / "test_stats.pt", weights_only=True)
+    return model.eval(), (stats["mean"].numpy(), stats["cov"].numpy())
+
+
+# --- scores of class probabilities and features -----------------------------------------------
+
+def inception_score(probs: torch.Tensor) -> float:
+    """exp(E_x KL(p(y|x) || p(y))), p(y) the mean of p(y|x) over the samples; 0 log 0 = 0."""
+    marginal = probs.mean(0, keepdim=True)
+    kl = (torch.xlogy(probs, probs) - torch.xlogy(probs, marginal)).sum(1)
+    return math.exp(kl.mean().item())
+
+
+def ebgan_score(probs: torch.Tensor, floor: float = 1e-12) -> float:
+    """EBGAN's MNIST variant as we read the paper's appendix: E_x KL(p(y) || p(y|x)), no exponential.
+
+    The KL runs the other way, so confident predictions make it large rather than bounded; p(y|x) is
+    floored at `floor` to keep it finite. Constant predictions give 0.
+    """
+    marginal = probs.mean(0, keepdim=True)
+    kl = (torch.xlogy(marginal, marginal) - marginal * probs.clamp_min(floor).log()).sum(1)
+    return kl.mean().item()
+
+
+def gaussian_stats(features: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and (unbiased) covariance of features [N, d], in float64."""
+    x = features.double().numpy()
+    return x.mean(0), np.cov(x, rowvar=False)
+
+
+def frechet_distance(mu1, cov1, mu2, cov2) -> float:
+    """||mu1 - mu2||^2 + tr(C1 + C2 - 2 (C1^1/2 C2 C1^1/2)^1/2): the squared 2-Wasserstein distance of
+    two Gaussians. The cross term is taken through symmetric eigendecompositions (stable for PSD input)."""
+    w1, v1 = np.linalg.eigh(cov1)
+    root1 = (v1 * np.sqrt(np.clip(w1, 0, None))) @ v1.T
+    cross = np.sqrt(np.clip(np.linalg.eigvalsh(root1 @ cov2 @ root1), 0, None)).sum()
+    return float(np.sum((mu1 - mu2) ** 2) + np.trace(cov1) + np.trace(cov2) - 2 * cross)
+
+
+def coverage(assignments: torch.Tensor, n_modes: int, min_share: float) -> tuple[int, float]:
+    """(modes covered, KL(histogram || uniform)). A mode is covered when its share of the samples is
+    at least `min_share` times the uniform share 1 / n_modes."""
+    share = torch.bincount(assignments, minlength=n_modes).double() / len(assignments)
+    covered = int((share >= min_share / n_modes).sum())
+    kl = (torch.xlogy(share, share) - share * math.log(1 / n_modes)).sum().item()
+    return covered, kl
+
+
+def image_scores(probs, features, reference: tuple, min_share: float) -> dict:
+    covered, kl = coverage(probs.argmax(1), probs.shape[1], min_share)
+    return {"inception_score": inception_score(probs), "ebgan_score": ebgan_score(probs),
+            "frechet_distance": frechet_distance(*gaussian_stats(features), *reference),
+            "classes_covered": covered, "class_kl_uniform": kl}
+
+
+# --- 2D mixtures: scores against the known density ---------------------------------------------
+
+def _log_kde(points: torch.Tensor, centres: torch.Tensor, bandwidth: float, leave_one_out: bool = False):
+    """log of a Gaussian kernel density estimate with the given centres, at `points` [N, 2]."""
+    sq = torch.cdist(points.double(), centres.double()) ** 2
+    log_k = -sq / (2 * bandwidth ** 2) - math.log(2 * math.pi * bandwidth ** 2)
+    n = len(centres)
+    if leave_one_out:
+        log_k.fill_diagonal_(-math.inf)
+        n -= 1
+    return torch.logsumexp(log_k, 1) - math.log(n)
+
+
+def mixture_scores(samples: torch.Tensor, data, p_samples: torch.Tensor, min_share: float) -> dict:
+    """Modes covered, share of high-quality samples (within 3 standard deviations of a mode), and
+    KL(P || Q) and KL(Q || P) estimated with a Gaussian KDE of Q of bandwidth = the modes' std.
+
+    The KDE smooths Q, so the KLs of samples from P itself are not 0: the reference rows give that floor.
+    """
+    distance, nearest = torch.cdist(samples.double(), data.means.double()).min(1)
+    good = distance <= 3 * data.std
+    covered, kl_modes = coverage(nearest[good], len(data.means), min_share) if good.any() else (0, math.nan)
+    log_q_at_p = _log_kde(p_samples, samples, data.std)
+    log_q_at_q = _log_kde(samples, samples, data.std, leave_one_out=True)
+    return {"modes_covered": covered, "high_quality_share": good.double().mean().item(),
+            "mode_kl_uniform": kl_modes,
+            "kl_p_q": (data.log_density(p_samples) - log_q_at_p).mean().item(),
+            "kl_q_p": (log_q_at_q - data.log_density(samples)).mean().item()}
+
+
+# --- jobs --------------------------------------------------------------------------------------
+
+def evaluation_noise(samples: int, z_dim: int, seed: int) -> torch.Tensor:
+    """The same [samples, z_dim] standard normal noise for every run evaluated with `seed`."""
+    return rng.normal(torch.tensor([seed]), EVAL_STREAM, 0, (samples, z_dim))[0]
+
+
+def nan_scores(dataset: str) -> dict:
+    names = (["inception_score", "ebgan_score", "frechet_distance", "classes_covered", "class_kl_uniform"]
+             if dataset == "mnist" else ["modes_covered", "high_quality_share", "mode_kl_uniform", "kl_p_q", "kl_q_p"])
+    return dict.fromkeys(names, math.nan)
+
+
+def evaluate_runs(run_dirs: list[str], dataset: str, settings: dict, evaluator_dir: str | None) -> None:
+    """Write metrics.json into each run folder. A diverged run (or one whose samples are not finite)
+    gets NaN scores and keeps its status: it is reported, not dropped."""
+    from . import training
+    if dataset == "mnist":
+        model, reference = load_evaluator(evaluator_dir)
+    else:
+        data = training.MixtureData(dataset)
+        p_samples = data.sample(torch.tensor([settings["seed"]]), 0, settings["samples"])[0]
+    for run_dir in map(Path, run_dirs):
+        manifest = json.loads((run_dir / "manifest.json").read_text())
+        scores = nan_scores(dataset)
+        if manifest["status"] == "ok":
+            generate = training.load_generator(run_dir / "generator.pt", "sigmoid" if dataset == "mnist" else "identity")
+            x = generate(evaluation_noise(settings["samples"], manifest["setup"]["z_dim"], settings["seed"]))
+            if torch.isfinite(x).all():
+                if dataset == "mnist":
+                    probs, feats = classify(model, x, settings["batch_size"])
+                    scores = image_scores(probs, feats, reference, settings["min_share"])
+                else:
+                    scores = mixture_scores(x, data, p_samples, settings["min_share"])
+        record = {"status": manifest["status"], "samples": settings["samples"], "eval_seed": settings["seed"],
+                  **scores}
+        with atomic_path(run_dir / "metrics.json") as part:
+            part.write_text(json.dumps(record, indent=2))
+        print(f"{run_dir.name}: " + ", ".join(f"{k} {v:.4g}" for k, v in scores.items()), file=sys.stderr)
+
+
+def reference_scores(dataset: str, settings: dict, prepared_dir: str | None, evaluator_dir: str | None):
+    """Rows of the same scores on real data, the ceiling a reader compares runs with."""
+    import pandas as pd
+    from . import training
+    rows = []
+    if dataset == "mnist":
+        from .data import mnist
+        model, stats = load_evaluator(evaluator_dir)
+        accuracy_of_evaluator = json.loads((Path(evaluator_dir) / "metrics.json").read_text())["test_accuracy"]
+        test = mnist.load_prepared(prepared_dir, "test")["images"].float().div(255)
+        train = mnist.load_prepared(prepared_dir, "train")["images"].float().div(255)
+        subset = rng.integers(torch.tensor([settings["seed"]]), EVAL_STREAM, 1, (settings["samples"],), len(train))[0]
+        for name, images in (("test set against itself", test), ("training subset against the test set", train[subset])):
+            probs, feats = classify(model, images, settings["batch_size"])
+            rows.append({"reference": name, "samples": len(images),
+                         **image_scores(probs, feats, stats, settings["min_share"]),
+                         "classifier_test_accuracy": accuracy_of_evaluator})
+    else:
+        data = training.MixtureData(dataset)
+        p_samples = data.sample(torch.tensor([settings["seed"]]), 0, settings["samples"])[0]
+        fresh = data.sample(torch.tensor([settings["seed"]]), 1, settings["samples"])[0]
+        rows.append({"reference": "fresh samples from P", "samples": settings["samples"],
+                     **mixture_scores(fresh, data, p_samples, settings["min_share"])})
+    return pd.DataFrame(rows)

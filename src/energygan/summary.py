@@ -1,0 +1,157 @@
+"""The tidy results table: one row per run (its config, status, scores and samples), and per-experiment
+tables aggregated over seeds with a confidence interval. Diverged runs keep their rows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .registry import label
+
+SCORES = {  # score -> True where higher is better
+    "mnist": {"inception_score": True, "ebgan_score": True, "frechet_distance": False, "classes_covered": True,
+              "class_kl_uniform": False},
+    "mixture": {"modes_covered": True, "high_quality_share": True, "mode_kl_uniform": False, "kl_p_q": False,
+                "kl_q_p": False},
+}
+HEADLINE = {"mnist": "frechet_distance", "mixture": "kl_p_q"}  # the score that ranks runs
+NOT_CONFIG = {"run_id", "seed", "status", "diverged_step", "steps_done", "wall_time_s", "samples", "eval_seed",
+              "git_commit", "device", "samples_png"}
+
+
+def family(dataset: str) -> str:
+    return "mnist" if dataset == "mnist" else "mixture"
+
+
+def run_row(experiment: str, run_dir: str | Path) -> dict:
+    run_dir = Path(run_dir)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    run, setup = manifest["run"], manifest["setup"]
+    return {"experiment": experiment, "dataset": setup["dataset"], "run_id": run["run_id"],
+            "loss": label(run["loss"]), "f": label(run["f"]), "seed": run["seed"],
+            **{k: v for k, v in run.items() if k not in ("run_id", "loss", "f", "seed")},
+            **{k: v if not isinstance(v, list) else str(tuple(v)) for k, v in setup.items() if k != "dataset"},
+            "status": manifest["status"], "diverged_step": manifest["diverged_step"],
+            "steps_done": manifest["steps_done"], "wall_time_s": manifest["wall_time_s"],
+            "git_commit": manifest["git_commit"], "device": manifest["device"],
+            "samples": metrics["samples"], "eval_seed": metrics["eval_seed"],
+            **{k: metrics[k] for k in SCORES[family(setup["dataset"])]},
+            "samples_png": str(run_dir / "samples.png")}
+
+
+def runs_table(run_dirs: dict[str, list[str]]) -> pd.DataFrame:
+    """One row per run, experiments in config order; `run_dirs` maps experiment -> run folders."""
+    return pd.DataFrame([run_row(exp, d) for exp, dirs in run_dirs.items() for d in dirs])
+
+
+def group_columns(runs: pd.DataFrame) -> list[str]:
+    """loss, f, and the other config columns that vary within an experiment (besides the seed)."""
+    config = [c for c in runs.columns if c not in NOT_CONFIG and c not in SCORES["mnist"] | SCORES["mixture"]
+              and c not in ("experiment", "dataset")]
+    return ["loss", "f"] + [c for c in config if c not in ("loss", "f") and runs[c].astype(str).nunique() > 1]
+
+
+def aggregate(runs: pd.DataFrame, confidence: float) -> pd.DataFrame:
+    """Per setting of one experiment: runs, diverged runs, and for each score the mean over the ok runs
+    with a Student-t confidence interval over seeds (empty below two finite values)."""
+    scores = list(SCORES[family(runs["dataset"].iloc[0])])
+    keys = group_columns(runs)
+    rows = []
+    for values, group in runs.groupby(keys, sort=False):
+        row = dict(zip(keys, values if isinstance(values, tuple) else (values,)))
+        ok = group[group["status"] == "ok"]
+        row.update(runs=len(group), diverged=int((group["status"] == "diverged").sum()))
+        for score in scores:
+            x = ok[score].to_numpy(dtype=float)
+            x = x[np.isfinite(x)]
+            mean = x.mean() if len(x) else np.nan
+            half = (stats.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+                    if len(x) >= 2 else np.nan)
+            row.update({score: mean, f"{score}_ci_low": mean - half, f"{score}_ci_high": mean + half})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def with_reference(aggregated: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """The aggregated table with the real-data reference rows on top (setting columns say 'reference')."""
+    keys = [c for c in aggregated.columns if c not in reference.columns and not c.endswith(("_ci_low", "_ci_high"))
+            and c not in ("runs", "diverged")]
+    top = reference.rename(columns={"reference": keys[0]}).drop(columns=["samples"], errors="ignore")
+    for key in keys[1:]:
+        top[key] = ""
+    return pd.concat([top, aggregated], ignore_index=True)
+
+
+def ranking(aggregated: pd.DataFrame, dataset: str) -> tuple[dict, dict]:
+    """(best, worst) rows by the headline score, among settings with at least one scored run."""
+    score = HEADLINE[family(dataset)]
+    scored = aggregated.dropna(subset=[score]).sort_values(score, ascending=not SCORES[family(dataset)][score])
+    return scored.iloc[0].to_dict(), scored.iloc[-1].to_dict()
+
+
+# --- entry points of the summary rules -----------------------------------------------------------
+
+def figure_kinds(experiment: dict) -> list[str]:
+    """Which figures an experiment gets: a heatmap needs both loss and f in its grid; 2D runs are
+    shown over the true density, MNIST runs as sample grids."""
+    kinds = ["points", "curves"]
+    if {"loss", "f"} <= set(experiment["grid"]):
+        kinds.append("heatmap")
+    kinds.append("samples" if experiment["dataset"] == "mnist" else "density")
+    return kinds
+
+
+def write_tables(runs_csv, reference_csv, experiment: str, confidence: float, out_csv, out_html) -> pd.DataFrame:
+    from . import plots
+    runs = pd.read_csv(runs_csv)
+    runs = runs[runs["experiment"] == experiment]
+    table = with_reference(aggregate(runs, confidence), pd.read_csv(reference_csv))
+    Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out_csv, index=False)
+    plots.html_table(table, out_html, title=f"{experiment}: mean over seeds, {confidence:.0%} t-interval; "
+                                            "reference rows (real data) first")
+    best, worst = ranking(aggregate(runs, confidence), runs["dataset"].iloc[0])
+    score = HEADLINE[family(runs["dataset"].iloc[0])]
+    keys = group_columns(runs)
+    print(f"{experiment}: best by {score}: {[best[k] for k in keys]} ({best[score]:.4g}); "
+          f"worst: {[worst[k] for k in keys]} ({worst[score]:.4g})")
+    return table
+
+
+def write_figures(runs_csv, experiment: str, kinds: list[str], outputs: list[str], eval_settings: dict) -> None:
+    import torch
+
+    from . import evaluation, plots, training
+    runs = pd.read_csv(runs_csv)
+    runs = runs[runs["experiment"] == experiment]
+    dataset, keys = runs["dataset"].iloc[0], group_columns(runs)
+    scores = SCORES[family(dataset)]
+    for kind, path in zip(kinds, outputs):
+        if kind == "heatmap":
+            plots.score_heatmaps(aggregate(runs, 0.95), scores, path, f"{experiment}: mean over seeds")
+        elif kind == "points":
+            plots.score_points(runs, scores, keys, path, f"{experiment}: every run")
+        elif kind == "samples":
+            plots.sample_grid(runs, keys, path, f"{experiment}: fixed-noise samples (lowest seed)")
+        elif kind == "curves":
+            curves = []
+            for _, run in runs.iterrows():
+                c = pd.read_csv(Path(run["samples_png"]).parent / "curves.csv")
+                curves.append(c.assign(loss=run["loss"], f=run["f"], seed=run["seed"],
+                                       setting=plots.setting_label(run, [k for k in keys if k != "loss"])))
+            plots.training_curves(pd.concat(curves), path, f"{experiment}: training curves")
+        elif kind == "density":
+            data = training.MixtureData(dataset)
+            samples = {}
+            for _, run in runs.sort_values("seed").groupby(["loss", "f"], sort=False).head(1).iterrows():
+                generate = training.load_generator(Path(run["samples_png"]).parent / "generator.pt", "identity")
+                z = evaluation.evaluation_noise(eval_settings["plot_samples"], int(run["z_dim"]), eval_settings["seed"])
+                samples[run["loss"], run["f"]] = torch.nan_to_num(generate(z), nan=99.0)
+            plots.mixture_samples(samples, data, path, f"{experiment}: samples (red) over the density of P")
+        else:
+            raise ValueError(f"unknown figure kind {kind!r}; known: {sorted(['curves', 'density', 'heatmap', 'points', 'samples'])}")

@@ -1,0 +1,60 @@
+# Summary: the tidy runs table, then per experiment an aggregated table (reference rows first) and
+# figures, each in the report under its dataset's category.
+from energygan import summary as _summary
+
+CATEGORY = {"mnist": "3. MNIST", "ring8": "2. 2D mixtures", "grid25": "2. 2D mixtures"}
+
+
+def experiment_outputs():
+    return [f"results/summary/{name}_{kind}.png" for name, exp in config["experiments"].items()
+            for kind in _summary.figure_kinds(exp)] + \
+           expand("results/summary/{name}.html", name=config["experiments"])
+
+
+rule summarize_runs:
+    input:
+        [f"{_shard.run_dir(r)}/{name}" for _shard in SHARDS for r in _shard.runs
+         for name in ("manifest.json", "metrics.json")],
+    output:
+        report("results/summary/runs.csv", category="4. All runs", caption="../report/runs.rst"),
+    params:
+        settings=as_json({"run_dirs": {name: [s.run_dir(r) for s in SHARDS if s.experiment == name for r in s.runs]
+                                       for name in config["experiments"]}}),
+    shell:
+        "energygan summarize --out {output} --params {params.settings:q}"
+
+
+for _name, _experiment in config["experiments"].items():
+    _category = CATEGORY[_experiment["dataset"]]
+    _kinds = _summary.figure_kinds(_experiment)
+
+    rule:
+        name:
+            f"tables_{_name}"
+        input:
+            "results/summary/runs.csv",
+            f"results/reference/{_experiment['dataset']}.csv",
+        output:
+            f"results/summary/{_name}.csv",
+            report(f"results/summary/{_name}.html", category=_category, subcategory=_name,
+                   caption="../report/experiment_table.rst"),
+        params:
+            settings=as_json({"experiment": _name, "confidence": EVAL["confidence"]}),
+        log:
+            f"logs/summary/tables_{_name}.log",
+        shell:
+            "energygan experiment-tables --in {input} --out {output} --params {params.settings:q} 2>&1 | tee {log}"
+
+    rule:
+        name:
+            f"figures_{_name}"
+        input:
+            "results/summary/runs.csv",
+        output:
+            [report(f"results/summary/{_name}_{kind}.png", category=_category, subcategory=_name,
+                    caption=f"../report/figure_{kind}.rst") for kind in _kinds],
+        params:
+            settings=as_json({"experiment": _name, "kinds": _kinds,
+                              "settings": {"seed": EVAL["seed"], "plot_samples": EVAL["plot_samples"]}}),
+        shell:
+            "energygan experiment-figures --in {input} --out {output} --params {params.settings:q}"
