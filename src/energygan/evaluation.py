@@ -180,15 +180,20 @@ def image_scores(probs, features, reference: tuple, min_share: float) -> dict:
 
 # --- 2D mixtures: scores against the known density ---------------------------------------------
 
-def _log_kde(points: torch.Tensor, centres: torch.Tensor, bandwidth: float, leave_one_out: bool = False):
-    """log of a Gaussian kernel density estimate with the given centres, at `points` [N, 2]."""
-    sq = torch.cdist(points.double(), centres.double()) ** 2
-    log_k = -sq / (2 * bandwidth ** 2) - math.log(2 * math.pi * bandwidth ** 2)
-    n = len(centres)
-    if leave_one_out:
-        log_k.fill_diagonal_(-math.inf)
-        n -= 1
-    return torch.logsumexp(log_k, 1) - math.log(n)
+def _log_kde(points: torch.Tensor, centres: torch.Tensor, bandwidth: float, leave_one_out: bool = False,
+             chunk: int = 1024):
+    """log of a Gaussian kernel density estimate with the given centres, at `points` [N, 2]; with
+    `leave_one_out`, points are the centres and each leaves itself out. Chunked to bound memory."""
+    n = len(centres) - leave_one_out
+    out = []
+    for lo in range(0, len(points), chunk):
+        sq = torch.cdist(points[lo:lo + chunk].double(), centres.double()) ** 2
+        log_k = -sq / (2 * bandwidth ** 2) - math.log(2 * math.pi * bandwidth ** 2)
+        if leave_one_out:
+            rows = torch.arange(len(log_k))
+            log_k[rows, rows + lo] = -math.inf
+        out.append(torch.logsumexp(log_k, 1))
+    return torch.cat(out) - math.log(n)
 
 
 def mixture_scores(samples: torch.Tensor, data, p_samples: torch.Tensor, min_share: float) -> dict:

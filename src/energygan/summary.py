@@ -45,8 +45,12 @@ def run_row(experiment: str, run_dir: str | Path) -> dict:
 
 
 def runs_table(run_dirs: dict[str, list[str]]) -> pd.DataFrame:
-    """One row per run, experiments in config order; `run_dirs` maps experiment -> run folders."""
-    return pd.DataFrame([run_row(exp, d) for exp, dirs in run_dirs.items() for d in dirs])
+    """One row per run, experiments in config order; `run_dirs` maps experiment -> run folders.
+    Columns: config, status and provenance, then the scores, then the samples' path."""
+    table = pd.DataFrame([run_row(exp, d) for exp, dirs in run_dirs.items() for d in dirs])
+    scores = [c for fam in SCORES.values() for c in fam if c in table.columns]
+    rest = [c for c in table.columns if c not in scores and c != "samples_png"]
+    return table[rest + scores + ["samples_png"]]
 
 
 def group_columns(runs: pd.DataFrame) -> list[str]:
@@ -84,7 +88,8 @@ def with_reference(aggregated: pd.DataFrame, reference: pd.DataFrame) -> pd.Data
     top = reference.rename(columns={"reference": keys[0]}).drop(columns=["samples"], errors="ignore")
     for key in keys[1:]:
         top[key] = ""
-    return pd.concat([top, aggregated], ignore_index=True)
+    table = pd.concat([top, aggregated], ignore_index=True)
+    return table[list(aggregated.columns) + [c for c in table.columns if c not in aggregated.columns]]
 
 
 def ranking(aggregated: pd.DataFrame, dataset: str) -> tuple[dict, dict]:
