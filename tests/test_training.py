@@ -248,3 +248,13 @@ def test_gan_training_sees_the_training_split_only(tmp_path):
     data = training.load_data(Setup(dataset="mnist"), tmp_path)
     train = mnist.load_prepared(tmp_path, "train")["images"]
     assert torch.equal(data.images, train.reshape(12, -1).float() / 255)
+
+
+def test_gaussian_mixture_log_density_chunks_and_leave_one_out_match_a_direct_sum():
+    torch.manual_seed(1)
+    points = torch.randn(37, 2, dtype=torch.float64)
+    kernel = torch.exp(-torch.cdist(points, points) ** 2 / (2 * 0.5 ** 2)) / (2 * math.pi * 0.5 ** 2)
+    direct = (kernel.sum(1) / 37).log()
+    loo = ((kernel.sum(1) - kernel.diagonal()) / 36).log()
+    torch.testing.assert_close(training.log_gaussian_mixture(points, points, 0.5, chunk=5), direct)
+    torch.testing.assert_close(training.log_gaussian_mixture(points, points, 0.5, leave_one_out=True, chunk=5), loo)

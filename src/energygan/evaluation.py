@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import rng
+from . import rng, training
 from .data.download import atomic_path
 
 EVAL_STREAM = 3  # rng stream of the evaluation noise (training uses 0-2, see training.Z_D ...)
@@ -180,22 +180,6 @@ def image_scores(probs, features, reference: tuple, min_share: float) -> dict:
 
 # --- 2D mixtures: scores against the known density ---------------------------------------------
 
-def _log_kde(points: torch.Tensor, centres: torch.Tensor, bandwidth: float, leave_one_out: bool = False,
-             chunk: int = 1024):
-    """log of a Gaussian kernel density estimate with the given centres, at `points` [N, 2]; with
-    `leave_one_out`, points are the centres and each leaves itself out. Chunked to bound memory."""
-    n = len(centres) - leave_one_out
-    out = []
-    for lo in range(0, len(points), chunk):
-        sq = torch.cdist(points[lo:lo + chunk].double(), centres.double()) ** 2
-        log_k = -sq / (2 * bandwidth ** 2) - math.log(2 * math.pi * bandwidth ** 2)
-        if leave_one_out:
-            rows = torch.arange(len(log_k))
-            log_k[rows, rows + lo] = -math.inf
-        out.append(torch.logsumexp(log_k, 1))
-    return torch.cat(out) - math.log(n)
-
-
 def mixture_scores(samples: torch.Tensor, data, p_samples: torch.Tensor, min_share: float) -> dict:
     """Modes covered, share of high-quality samples (within 3 standard deviations of a mode), and
     KL(P || Q) and KL(Q || P) estimated with a Gaussian KDE of Q of bandwidth = the modes' std.
@@ -205,8 +189,8 @@ def mixture_scores(samples: torch.Tensor, data, p_samples: torch.Tensor, min_sha
     distance, nearest = torch.cdist(samples.double(), data.means.double()).min(1)
     good = distance <= 3 * data.std
     covered, kl_modes = coverage(nearest[good], len(data.means), min_share) if good.any() else (0, math.nan)
-    log_q_at_p = _log_kde(p_samples, samples, data.std)
-    log_q_at_q = _log_kde(samples, samples, data.std, leave_one_out=True)
+    log_q_at_p = training.log_gaussian_mixture(p_samples, samples, data.std)
+    log_q_at_q = training.log_gaussian_mixture(samples, samples, data.std, leave_one_out=True)
     return {"modes_covered": covered, "high_quality_share": good.double().mean().item(),
             "mode_kl_uniform": kl_modes,
             "kl_p_q": (data.log_density(p_samples) - log_q_at_p).mean().item(),
@@ -220,6 +204,12 @@ def evaluation_noise(samples: int, z_dim: int, seed: int) -> torch.Tensor:
     return rng.normal(torch.tensor([seed]), EVAL_STREAM, 0, (samples, z_dim))[0]
 
 
+def target_samples(data, settings: dict, draw: int = 0) -> torch.Tensor:
+    """`settings["samples"]` samples of a mixture P from the evaluation seed; draw 0 is what runs are
+    scored against, other draws are fresh samples from P."""
+    return data.sample(torch.tensor([settings["seed"]]), draw, settings["samples"])[0]
+
+
 def nan_scores(dataset: str) -> dict:
     names = (["inception_score", "ebgan_score", "frechet_distance", "classes_covered", "class_kl_uniform"]
              if dataset == "mnist" else ["modes_covered", "high_quality_share", "mode_kl_uniform", "kl_p_q", "kl_q_p"])
@@ -229,12 +219,11 @@ def nan_scores(dataset: str) -> dict:
 def evaluate_runs(run_dirs: list[str], dataset: str, settings: dict, evaluator_dir: str | None) -> None:
     """Write metrics.json into each run folder. A diverged run (or one whose samples are not finite)
     gets NaN scores and keeps its status: it is reported, not dropped."""
-    from . import training
     if dataset == "mnist":
         model, reference = load_evaluator(evaluator_dir)
     else:
         data = training.MixtureData(dataset)
-        p_samples = data.sample(torch.tensor([settings["seed"]]), 0, settings["samples"])[0]
+        p_samples = target_samples(data, settings)
     for run_dir in map(Path, run_dirs):
         manifest = json.loads((run_dir / "manifest.json").read_text())
         scores = nan_scores(dataset)
@@ -257,7 +246,6 @@ def evaluate_runs(run_dirs: list[str], dataset: str, settings: dict, evaluator_d
 def reference_scores(dataset: str, settings: dict, prepared_dir: str | None, evaluator_dir: str | None):
     """Rows of the same scores on real data, the ceiling a reader compares runs with."""
     import pandas as pd
-    from . import training
     rows = []
     if dataset == "mnist":
         from .data import mnist
@@ -273,8 +261,7 @@ def reference_scores(dataset: str, settings: dict, prepared_dir: str | None, eva
                          "classifier_test_accuracy": accuracy_of_evaluator})
     else:
         data = training.MixtureData(dataset)
-        p_samples = data.sample(torch.tensor([settings["seed"]]), 0, settings["samples"])[0]
-        fresh = data.sample(torch.tensor([settings["seed"]]), 1, settings["samples"])[0]
+        p_samples, fresh = target_samples(data, settings), target_samples(data, settings, draw=1)
         rows.append({"reference": "fresh samples from P", "samples": settings["samples"],
                      **mixture_scores(fresh, data, p_samples, settings["min_share"])})
     return pd.DataFrame(rows)

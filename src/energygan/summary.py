@@ -115,12 +115,13 @@ def write_tables(runs_csv, reference_csv, experiment: str, confidence: float, ou
     from . import plots
     runs = pd.read_csv(runs_csv)
     runs = runs[runs["experiment"] == experiment]
-    table = with_reference(aggregate(runs, confidence), pd.read_csv(reference_csv))
+    aggregated = aggregate(runs, confidence)
+    table = with_reference(aggregated, pd.read_csv(reference_csv))
     Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out_csv, index=False)
     plots.html_table(table, out_html, title=f"{experiment}: mean over seeds, {confidence:.0%} t-interval; "
                                             "reference rows (real data) first")
-    best, worst = ranking(aggregate(runs, confidence), runs["dataset"].iloc[0])
+    best, worst = ranking(aggregated, runs["dataset"].iloc[0])
     score = HEADLINE[family(runs["dataset"].iloc[0])]
     keys = group_columns(runs)
     print(f"{experiment}: best by {score}: {[best[k] for k in keys]} ({best[score]:.4g}); "

@@ -115,10 +115,25 @@ class MixtureData:
         return x
 
     def log_density(self, x: torch.Tensor) -> torch.Tensor:
-        """log p(x) of the mixture (equal weights, isotropic std) at points x [N, 2], in float64."""
-        sq = torch.cdist(x.double(), self.means.double()) ** 2
-        log_components = -sq / (2 * self.std ** 2) - math.log(2 * math.pi * self.std ** 2)
-        return torch.logsumexp(log_components, 1) - math.log(len(self.means))
+        """log p(x) of the mixture at points x [N, 2], in float64."""
+        return log_gaussian_mixture(x, self.means, self.std)
+
+
+def log_gaussian_mixture(points: torch.Tensor, centres: torch.Tensor, std: float, leave_one_out: bool = False,
+                         chunk: int = 1024) -> torch.Tensor:
+    """log of the equal-weight mixture of 2D Gaussians N(centre, std^2 I) at `points` [N, 2], in float64
+    (a mixture's density, or a Gaussian kernel density estimate). With `leave_one_out`, points are the
+    centres and each leaves itself out. Chunked over points to bound memory."""
+    n = len(centres) - leave_one_out
+    out = []
+    for lo in range(0, len(points), chunk):
+        sq = torch.cdist(points[lo:lo + chunk].double(), centres.double()) ** 2
+        log_k = -sq / (2 * std ** 2) - math.log(2 * math.pi * std ** 2)
+        if leave_one_out:
+            rows = torch.arange(len(log_k))
+            log_k[rows, rows + lo] = -math.inf
+        out.append(torch.logsumexp(log_k, 1))
+    return torch.cat(out) - math.log(n)
 
 
 def load_data(setup: Setup, prepared_dir: str | Path | None):
