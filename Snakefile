@@ -19,6 +19,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/theory.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/grid_search.smk"
 include: "workflow/rules/summary.smk"
 
 
@@ -35,4 +36,5 @@ rule all:
         "results/evaluator/metrics.json",
         "results/summary/runs.csv",
         experiment_outputs(),
+        grid_search_outputs(),
     default_target: True

@@ -28,29 +28,30 @@ def main():
     args = parser.parse_args()
     config = yaml.safe_load(Path(args.config).read_text())
     shard = next(s for s in experiments.shards(config) if s.experiment == "mnist_loss_f")
-    setup = dataclasses.replace(shard.setup, steps=args.steps)
+    batch = shard.batches[0]
+    setup = dataclasses.replace(batch.setup, steps=args.steps)
     data = training.load_data(setup, args.prepared)
-    trainer = training.Trainer(setup, list(shard.runs), data, args.device)
+    trainer = training.Trainer(setup, list(batch.runs), data, args.device)
     t0 = time.perf_counter()
     trainer.fit()
     if args.device.startswith("cuda"):
         torch.cuda.synchronize()
     elapsed = time.perf_counter() - t0
-    full = shard.setup.steps
-    report = {"device": args.device, "runs": len(shard.runs), "steps": args.steps, "seconds": round(elapsed, 2),
+    full = batch.setup.steps
+    report = {"device": args.device, "runs": len(batch.runs), "steps": args.steps, "seconds": round(elapsed, 2),
               "steps_per_s": round(args.steps / elapsed, 2),
-              "run_steps_per_s": round(len(shard.runs) * args.steps / elapsed, 1),
+              "run_steps_per_s": round(len(batch.runs) * args.steps / elapsed, 1),
               "status": {s: trainer.progress.status.count(s) for s in set(trainer.progress.status)},
               "hours_for_paper_length_shard": round(full / (args.steps / elapsed) / 3600, 2),
               "final_d_loss_mean": float(trainer.curves(0)["d_loss"].iloc[-1])}
     # batched = alone on this device: runs 0 and 3 of the shard trained alone, after 1 and 50 steps
     for steps in (1, 50):
         short = dataclasses.replace(setup, steps=steps)
-        together = training.Trainer(short, list(shard.runs[:4]), data, args.device)
+        together = training.Trainer(short, list(batch.runs[:4]), data, args.device)
         together.fit()
         diffs = []
         for k in (0, 3):
-            alone = training.Trainer(short, [shard.runs[k]], data, args.device)
+            alone = training.Trainer(short, [batch.runs[k]], data, args.device)
             alone.fit()
             diffs.append(max((a[k] - b[0]).abs().max().item()
                              for a, b in zip(together.G.parameters(), alone.G.parameters())))

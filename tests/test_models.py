@@ -78,3 +78,55 @@ def test_autoencoder_energy_is_per_sample_mean_squared_error():
         torch.testing.assert_close(code[k], h)
         torch.testing.assert_close(energy[k], ((recon - x[k]) ** 2).mean(dim=1))
     assert energy.shape == (2, 5) and (energy >= 0).all()
+
+
+def test_batch_norm_normalises_each_run_with_its_own_statistics_like_torch_batchnorm1d():
+    """Against torch.nn.BatchNorm1d applied to each run's slice alone, in training and in evaluation mode."""
+    torch.manual_seed(0)
+    stacked = models.StackedBatchNorm(3, 4)
+    alone = [torch.nn.BatchNorm1d(4) for _ in range(3)]
+    with torch.no_grad():
+        stacked.weight.copy_(torch.rand(3, 4) + 0.5)
+        stacked.bias.copy_(torch.randn(3, 4))
+        for k, bn in enumerate(alone):
+            bn.weight.copy_(stacked.weight[k])
+            bn.bias.copy_(stacked.bias[k])
+    for _ in range(3):  # runs on very different scales: pooled statistics would show
+        x = torch.randn(3, 16, 4) * torch.tensor([1.0, 10.0, 0.1])[:, None, None] + torch.tensor([0.0, 5.0, -3.0])[:, None, None]
+        out = stacked(x)
+        for k, bn in enumerate(alone):
+            torch.testing.assert_close(out[k], bn(x[k]), atol=1e-5, rtol=1e-5)
+    for k, bn in enumerate(alone):
+        torch.testing.assert_close(stacked.running_mean[k], bn.running_mean)
+        torch.testing.assert_close(stacked.running_var[k], bn.running_var)
+    stacked.eval()
+    x = torch.randn(3, 5, 4)
+    for k, bn in enumerate(alone):
+        torch.testing.assert_close(stacked(x)[k], bn.eval()(x[k]), atol=1e-5, rtol=1e-5)
+
+
+def test_batch_norm_sits_after_every_weight_layer_but_the_generators_output_and_the_discriminators_input():
+    g = models.generator(2, z_dim=3, n_layers=4, size=5, out_dim=6, batch_norm=True)
+    d = models.mlp_discriminator(2, in_dim=6, n_layers=4, size=5, batch_norm=True)
+    ae = models.StackedAutoencoder(2, in_dim=6, n_layers=4, size=5, batch_norm=True)
+    assert sorted(g.norms) == ["0", "1", "2"]          # hidden layers 0-2; output layer 3 plain
+    assert sorted(d.norms) == ["1", "2"]               # input layer 0 and the output s(x) plain
+    assert sorted(ae.encoder.norms) == ["1", "2"]      # encoder input plain; the one-layer decoder plain
+    assert not models.generator(2, 3, 4, 5, 6).norms   # off by default
+
+
+def test_mlp_with_batch_norm_equals_a_loop_over_runs():
+    torch.manual_seed(2)
+    g = models.generator(2, z_dim=3, n_layers=3, size=5, out_dim=4, batch_norm=True)
+    g.reset([torch.Generator().manual_seed(s) for s in (0, 1)])
+    z = torch.randn(2, 7, 3)
+    out = g(z)
+    for k in range(2):
+        h = z[k]
+        for i, layer in enumerate(g.layers):
+            if i < 2:  # no bias before batch normalization (weight 1, bias 0 at the start)
+                assert layer.bias is None
+                h = torch.relu(torch.nn.functional.batch_norm(h @ layer.weight[k], None, None, training=True))
+            else:
+                h = h @ layer.weight[k] + layer.bias[k]
+        torch.testing.assert_close(out[k], h, atol=1e-5, rtol=1e-5)

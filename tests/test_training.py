@@ -148,8 +148,10 @@ class Killed(Exception):
     pass
 
 
-def test_resumed_equals_uninterrupted(tmp_path):
-    full = Trainer(SMALL, MIXED, training.MixtureData("ring8"))
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_resumed_equals_uninterrupted(tmp_path, batch_norm):
+    setup = Setup(**{**SMALL.__dict__, "batch_norm": batch_norm})
+    full = Trainer(setup, MIXED, training.MixtureData("ring8"))
     full.fit()
     checkpoint = tmp_path / "shard.pt"
 
@@ -157,19 +159,21 @@ def test_resumed_equals_uninterrupted(tmp_path):
         if trainer.progress.step == 15:
             raise Killed
     with pytest.raises(Killed):
-        Trainer(SMALL, MIXED, training.MixtureData("ring8")).fit(checkpoint, on_step=kill_after_15)
-    resumed = Trainer(SMALL, MIXED, training.MixtureData("ring8"))
+        Trainer(setup, MIXED, training.MixtureData("ring8")).fit(checkpoint, on_step=kill_after_15)
+    resumed = Trainer(setup, MIXED, training.MixtureData("ring8"))
     resumed.fit(checkpoint)
     assert resumed.progress.step == 30
-    for a, b in zip(final_weights(full), final_weights(resumed)):
-        assert torch.equal(a, b)
+    # weights, and with batch normalization its running statistics too
+    for net in ("G", "D"):
+        for (name, a), b in zip(getattr(full, net).state_dict().items(), getattr(resumed, net).state_dict().values()):
+            assert torch.equal(a, b), (net, name)
     assert full.curves(2).equals(resumed.curves(2))
 
 
 def test_a_diverging_run_is_marked_and_the_others_go_on(tmp_path):
     runs = [MIXED[0], Run("boom", seed=9, loss="lsif", f="identity", lr=1e12, optim_d="sgd", optim_g="sgd"), MIXED[2]]
     dirs = [str(tmp_path / r.run_id) for r in runs]
-    training.train_shard(SMALL, runs, dirs, str(tmp_path / "ck.pt"), None, "cpu")
+    training.train_batch(SMALL, runs, dirs, str(tmp_path / "ck.pt"), None, "cpu")
     manifests = [json.loads((tmp_path / r.run_id / "manifest.json").read_text()) for r in runs]
     assert [m["status"] for m in manifests] == ["ok", "diverged", "ok"]
     assert 1 <= manifests[1]["diverged_step"] < 30 and manifests[0]["diverged_step"] == -1
@@ -185,7 +189,7 @@ def test_a_diverging_run_is_marked_and_the_others_go_on(tmp_path):
 
 def test_outputs_and_manifest(tmp_path):
     dirs = [str(tmp_path / r.run_id) for r in MIXED[:2]]
-    training.train_shard(SMALL, MIXED[:2], dirs, str(tmp_path / "ck.pt"), None, "cpu")
+    training.train_batch(SMALL, MIXED[:2], dirs, str(tmp_path / "ck.pt"), None, "cpu")
     manifest = json.loads((tmp_path / "a/manifest.json").read_text())
     assert manifest["run"]["seed"] == 1 and manifest["setup"]["steps"] == 30 and manifest["device"] == "cpu"
     assert {"git_commit", "torch", "numpy", "wall_time_s"} <= set(manifest)
@@ -258,3 +262,51 @@ def test_gaussian_mixture_log_density_chunks_and_leave_one_out_match_a_direct_su
     loo = ((kernel.sum(1) - kernel.diagonal()) / 36).log()
     torch.testing.assert_close(training.log_gaussian_mixture(points, points, 0.5, chunk=5), direct)
     torch.testing.assert_close(training.log_gaussian_mixture(points, points, 0.5, leave_one_out=True, chunk=5), loo)
+
+
+BN = Setup(**{**SMALL.__dict__, "batch_norm": True})
+
+
+def test_batch_norm_batched_equals_alone_and_samples_use_running_statistics(tmp_path):
+    together = Trainer(BN, MIXED, training.MixtureData("ring8"))
+    together.fit()
+    for k, run in enumerate(MIXED):
+        alone = Trainer(BN, [run], training.MixtureData("ring8"))
+        alone.fit()
+        for a, b in zip(together.G.state_dict().values(), alone.G.state_dict().values()):
+            torch.testing.assert_close(a[k], b[0], atol=1e-5, rtol=1e-4)  # weights and running statistics
+        torch.testing.assert_close(together.fixed_samples()[k], alone.fixed_samples()[0], atol=1e-5, rtol=1e-4)
+    # the saved generator reloads to the trainer's evaluation-mode samples (running statistics, not the batch's)
+    dirs = [str(tmp_path / r.run_id) for r in MIXED[:1]]
+    training.train_batch(BN, MIXED[:1], dirs, str(tmp_path / "ck.pt"), None, "cpu")
+    z = rng.normal(torch.tensor([MIXED[0].seed]), training.Z_FIXED, 0, (64, 4))[0]
+    samples = training.load_generator(tmp_path / "a/generator.pt", "identity")(z)
+    torch.testing.assert_close(samples, together.fixed_samples()[0], atol=1e-5, rtol=1e-4)
+    g = together.G
+    h = z
+    for i, layer in enumerate(g.layers):  # by hand, with running statistics
+        h = h @ layer.weight[0]
+        if i == len(g.layers) - 1:
+            h = h + layer.bias[0]
+        else:
+            norm = g.norms[str(i)]
+            h = (h - norm.running_mean[0]) / torch.sqrt(norm.running_var[0] + 1e-5) * norm.weight[0] + norm.bias[0]
+            h = torch.relu(h)
+    torch.testing.assert_close(samples, h, atol=1e-5, rtol=1e-4)
+    assert g.training  # back to training mode after the samples
+
+
+def test_an_autoencoder_with_a_loss_of_either_sign_uses_energy_minus_a_learned_offset():
+    setup = Setup(dataset="ring8", discriminator="autoencoder", z_dim=2, n_layer_g=2, size_g=4, n_layer_d=2,
+                  size_d=3, batch_size=8, steps=5)
+    runs = [Run("logistic", seed=0, loss="logistic", f="softplus", lr=0.05),
+            Run("hinge", seed=0, loss={"name": "hinge", "margin": 1.0}, f="identity", lr=0.05)]
+    trainer = Trainer(setup, runs, training.MixtureData("ring8"))
+    trainer.fit()
+    offset = trainer.D.offset.detach()
+    assert offset[0] != 0 and offset[1] == 0  # learned where used; the hinge's energy needs none
+    x = torch.randn(2, 6, 2)
+    energy, _ = trainer.D(x)
+    s, _ = trainer._discrepancy(x, None)
+    torch.testing.assert_close(s[0], energy[0] - offset[0])
+    torch.testing.assert_close(s[1], energy[1])

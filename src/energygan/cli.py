@@ -55,12 +55,10 @@ def convert_lsun(inputs, outputs, **settings):
 # --- training --------------------------------------------------------------------------------
 
 @command("train")
-def train(inputs, outputs, setup, runs, run_dirs, checkpoint, device):
-    """Train one shard of runs together; inputs[0] is the prepared MNIST folder (MNIST only)."""
+def train(inputs, outputs, batches, device):
+    """Train one shard: each batch's runs together; inputs[0] is the prepared MNIST folder (MNIST only)."""
     from . import training
-    setup = training.Setup(**{**setup, "adam_betas": tuple(setup["adam_betas"])})
-    training.train_shard(setup, [training.Run(**r) for r in runs], run_dirs, checkpoint,
-                         inputs[0] if inputs else None, device)
+    training.train_shard(batches, inputs[0] if inputs else None, device)
 
 
 # --- evaluation and summary --------------------------------------------------------------------
@@ -107,6 +105,14 @@ def experiment_figures(inputs, outputs, experiment, kinds, settings):
     """One experiment's figures, one per kind, from runs.csv (inputs[0])."""
     from . import summary
     summary.write_figures(inputs[0], experiment, kinds, outputs, settings)
+
+
+@command("grid-search")
+def grid_search(inputs, outputs, spec, grid_sizes):
+    """EBGAN's grid search from runs.csv (inputs[0]) and the MNIST reference rows (inputs[1]): verdicts,
+    tables and figures into the folder outputs[0]."""
+    from . import grid_search as grid
+    grid.write_outputs(inputs[0], inputs[1], spec, grid_sizes, outputs[0])
 
 
 @command("check-report")

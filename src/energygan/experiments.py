@@ -1,15 +1,23 @@
-"""From the config's experiment list to runs and shards.
+"""From the config's experiment list to runs, batches and shards.
 
 An experiment declares its dataset, fixed `setup` and `run` settings, and a `grid`: every combination
 of the grid's values is one run. Grid keys may be Run fields (seed, loss, f, lr, ...) or Setup fields
-(n_layer_g, size_d, ...); runs that share a Setup are cut into shards of at most `shard_size`, and one
-shard is one job, one batched computation.
+(n_layer_g, size_d, ...); a key joined with `+` (`loss+f`) is one axis whose values set several fields
+together. An optional `sample: {runs, seed, cross}` keeps a seeded, stratified subset of the grid (see
+`stratified_sample`); a sampled run has the id, and so the files, it has in the full grid.
+
+Runs that share a Setup form batches of at most `shard_size`, each one batched computation; a shard (one
+job) trains one or more batches of the same experiment one after another, at most `shard_size` runs in
+all, so that small batches do not each pay for a process of their own.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import asdict, dataclass, fields
+
+import numpy as np
 
 from .registry import label
 from .training import Run, Setup
@@ -20,15 +28,28 @@ SETUP_FIELDS = {f.name for f in fields(Setup)}
 
 
 @dataclass(frozen=True)
+class Batch:
+    setup: Setup
+    runs: tuple
+
+
+@dataclass(frozen=True)
 class Shard:
     experiment: str
     index: int
-    setup: Setup
-    runs: tuple
+    batches: tuple
 
     @property
     def name(self) -> str:
         return f"{self.experiment}_{self.index:04d}"
+
+    @property
+    def dataset(self) -> str:
+        return self.batches[0].setup.dataset
+
+    @property
+    def runs(self) -> list[Run]:
+        return [r for b in self.batches for r in b.runs]
 
     def run_dir(self, run: Run) -> str:
         return f"results/{self.experiment}/runs/{run.run_id}"
@@ -42,16 +63,74 @@ def run_id(values: dict) -> str:
     return "__".join(f"{k}={label(v) if isinstance(v, (str, dict)) else v}" for k, v in values.items())
 
 
+def axis_fields(key: str) -> list[str]:
+    return key.split("+")
+
+
+def stratified_sample(sizes: list[int], points: int, seed: int, max_swaps: int = 100_000) -> list[tuple]:
+    """`points` distinct index tuples of the grid with axis sizes `sizes`, each axis balanced: every value
+    of an axis appears floor(points / m) or ceil(points / m) times (m values), which values get the extra
+    one drawn at random. A Latin-hypercube draw per axis, then random swaps within an axis (which keep the
+    balance) until no two points coincide. Sorted in grid order."""
+    total = math.prod(sizes)
+    if not 1 <= points <= total:
+        raise ValueError(f"cannot sample {points} distinct points from a grid of {total}")
+    if points == total:
+        return list(itertools.product(*map(range, sizes)))
+    rng = np.random.default_rng(seed)
+    columns = []
+    for m in sizes:
+        column = np.concatenate([np.repeat(np.arange(m), points // m), rng.choice(m, points % m, replace=False)])
+        columns.append(rng.permutation(column))
+    table = np.stack(columns, 1)
+    for _ in range(max_swaps):
+        _, first, counts = np.unique(table, axis=0, return_index=True, return_counts=True)
+        duplicated = np.setdiff1d(np.arange(points), first)
+        if not len(duplicated):
+            return sorted(map(tuple, table.tolist()))
+        row, other, axis = duplicated[0], rng.integers(points), rng.integers(len(sizes))
+        table[[row, other], axis] = table[[other, row], axis]
+    raise ValueError(f"no balanced sample of {points} distinct points found in {max_swaps} swaps; "
+                     "lower sample.runs or run the full grid")
+
+
+def grid_points(name: str, experiment: dict) -> list[dict]:
+    """The grid's runs as {field: value} dicts, in grid order: all of them, or the declared sample."""
+    grid, sample = experiment["grid"], experiment.get("sample")
+    axes = {key: [dict(zip(axis_fields(key), v if "+" in key else [v])) for v in values]
+            for key, values in grid.items()}
+    for key, values in grid.items():
+        if "+" in key and any(not isinstance(v, list) or len(v) != len(axis_fields(key)) for v in values):
+            raise ValueError(f"experiment {name}: every value of grid axis {key!r} must list "
+                             f"{len(axis_fields(key))} values, one per field")
+    if sample is None:
+        chosen = itertools.product(*(range(len(v)) for v in axes.values()))
+    else:
+        crossed = sample.get("cross", [])
+        if unknown := [k for k in crossed if k not in grid]:
+            raise ValueError(f"experiment {name}: sample.cross names {unknown}, which are not grid axes: {list(grid)}")
+        per_point = math.prod(len(grid[k]) for k in crossed)
+        if sample["runs"] % per_point:
+            raise ValueError(f"experiment {name}: sample.runs = {sample['runs']} is not a multiple of {per_point}, "
+                             f"the number of combinations of the crossed axes {crossed}")
+        sampled = [k for k in grid if k not in crossed]
+        points = stratified_sample([len(grid[k]) for k in sampled], sample["runs"] // per_point, sample["seed"])
+        keep = {tuple(p) + tuple(c) for p in points for c in itertools.product(*(range(len(grid[k])) for k in crossed))}
+        order = sampled + crossed
+        chosen = (i for i in itertools.product(*(range(len(v)) for v in axes.values()))
+                  if tuple(i[list(grid).index(k)] for k in order) in keep)
+    return [{k: v for key, i in zip(axes, index) for k, v in axes[key][i].items()} for index in chosen]
+
+
 def expand(name: str, experiment: dict, checkpoint_every: int) -> list[tuple[Setup, Run]]:
-    grid = experiment["grid"]
     setup_base = {**experiment.get("setup", {}), "dataset": experiment["dataset"],
                   "checkpoint_every": checkpoint_every}
-    for key in [*grid, *experiment.get("run", {})]:
+    keys = [k for key in experiment["grid"] for k in axis_fields(key)] + list(experiment.get("run", {}))
+    for key in keys:
         if key not in RUN_FIELDS | SETUP_FIELDS:
             raise ValueError(f"experiment {name}: unknown setting {key!r}; known: {sorted(RUN_FIELDS | SETUP_FIELDS)}")
     pairs = []
-    for combination in itertools.product(*grid.values()):
-        values = dict(zip(grid, combination))
+    for values in grid_points(name, experiment):
         setup = Setup(**{**setup_base, **{k: v for k, v in values.items() if k in SETUP_FIELDS}})
         run = Run(run_id=run_id(values), **{**experiment.get("run", {}),
                                             **{k: v for k, v in values.items() if k in RUN_FIELDS}})
@@ -66,13 +145,27 @@ def shards(config: dict) -> list[Shard]:
         by_setup: dict = {}
         for setup, run in expand(name, experiment, train["checkpoint_every"]):
             by_setup.setdefault(setup, []).append(run)
-        chunks = [(setup, runs[i:i + size]) for setup, runs in by_setup.items() for i in range(0, len(runs), size)]
-        result += [Shard(name, index, setup, tuple(runs)) for index, (setup, runs) in enumerate(chunks)]
+        batches = [Batch(setup, tuple(runs[i:i + size])) for setup, runs in by_setup.items()
+                   for i in range(0, len(runs), size)]
+        packed: list[list[Batch]] = []
+        for batch in batches:
+            if packed and sum(len(b.runs) for b in packed[-1]) + len(batch.runs) <= size:
+                packed[-1].append(batch)
+            else:
+                packed.append([batch])
+        result += [Shard(name, index, tuple(group)) for index, group in enumerate(packed)]
     return result
 
 
 def job_params(shard: Shard, device: str) -> dict:
     """The JSON settings of a shard's training job."""
-    return {"setup": asdict(shard.setup), "runs": [asdict(r) for r in shard.runs],
-            "run_dirs": [shard.run_dir(r) for r in shard.runs],
-            "checkpoint": f"results/{shard.experiment}/checkpoints/{shard.name}.pt", "device": device}
+    return {"batches": [{"setup": asdict(b.setup), "runs": [asdict(r) for r in b.runs],
+                         "run_dirs": [shard.run_dir(r) for r in b.runs],
+                         "checkpoint": f"results/{shard.experiment}/checkpoints/{shard.name}_{i}.pt"}
+                        for i, b in enumerate(shard.batches)],
+            "device": device}
+
+
+def grid_size(experiment: dict) -> int:
+    """Runs in the experiment's full grid (before any sample)."""
+    return math.prod(len(values) for values in experiment["grid"].values())

@@ -40,12 +40,15 @@ def needs_positive(loss, nonlinearity=None) -> bool:
 # --- stacked networks: K independent runs of one architecture, one batched computation ---------
 
 class StackedLinear(nn.Module):
-    """K independent linear layers: x [K, B, in] -> [K, B, out] with one batched matmul."""
+    """K independent linear layers: x [K, B, in] -> [K, B, out] with one batched matmul.
 
-    def __init__(self, runs: int, fan_in: int, fan_out: int):
+    Without `bias` where batch normalization follows: its mean subtraction makes a bias's gradient zero up
+    to rounding, and Adam would turn that rounding noise into steps of size lr."""
+
+    def __init__(self, runs: int, fan_in: int, fan_out: int, bias: bool = True):
         super().__init__()
         self.weight = nn.Parameter(torch.empty(runs, fan_in, fan_out))
-        self.bias = nn.Parameter(torch.empty(runs, fan_out))
+        self.bias = nn.Parameter(torch.empty(runs, fan_out)) if bias else None
 
     def reset(self, generators: list[torch.Generator]) -> None:
         """nn.Linear's default init, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), from each run's own generator."""
@@ -53,28 +56,72 @@ class StackedLinear(nn.Module):
         with torch.no_grad():
             for k, gen in enumerate(generators):
                 self.weight[k].copy_(torch.empty(self.weight.shape[1:]).uniform_(-bound, bound, generator=gen))
-                self.bias[k].copy_(torch.empty(self.bias.shape[1:]).uniform_(-bound, bound, generator=gen))
+                if self.bias is not None:
+                    self.bias[k].copy_(torch.empty(self.bias.shape[1:]).uniform_(-bound, bound, generator=gen))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.bias is None:
+            return torch.bmm(x, self.weight)
         return torch.baddbmm(self.bias.unsqueeze(1), x, self.weight)
 
 
-class StackedMLP(nn.Module):
-    """Linear layers of the given widths; `activation` between them, dropout after each hidden one."""
+class StackedBatchNorm(nn.Module):
+    """Batch normalization of each run on its own: x [K, B, C] is normalised with run k's batch statistics
+    (never pooled across the stacked runs) in training mode and with its running statistics in evaluation
+    mode. torch.nn.BatchNorm1d's conventions: biased variance to normalise, unbiased variance in the running
+    estimate, momentum 0.1, eps 1e-5, affine weight 1 and bias 0 at the start."""
 
-    def __init__(self, runs: int, widths: list[int], activation):
+    def __init__(self, runs: int, features: int, momentum: float = 0.1, eps: float = 1e-5):
         super().__init__()
-        self.layers = nn.ModuleList(StackedLinear(runs, a, b) for a, b in zip(widths, widths[1:]))
+        self.momentum, self.eps = momentum, eps
+        self.weight = nn.Parameter(torch.ones(runs, features))
+        self.bias = nn.Parameter(torch.zeros(runs, features))
+        self.register_buffer("running_mean", torch.zeros(runs, features))
+        self.register_buffer("running_var", torch.ones(runs, features))
+
+    def reset(self, generators) -> None:
+        with torch.no_grad():
+            for tensor, value in ((self.weight, 1), (self.bias, 0), (self.running_mean, 0), (self.running_var, 1)):
+                tensor.fill_(value)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training:
+            mean = x.mean(1, keepdim=True)
+            centred = x - mean
+            var = (centred * centred).mean(1, keepdim=True)  # x.var(1) is several times slower on the CPU
+            with torch.no_grad():
+                n = x.shape[1]
+                self.running_mean.lerp_(mean[:, 0], self.momentum)
+                self.running_var.lerp_(var[:, 0] * (n / (n - 1)), self.momentum)
+        else:
+            centred, var = x - self.running_mean[:, None], self.running_var[:, None]
+        return centred * torch.rsqrt(var + self.eps) * self.weight[:, None] + self.bias[:, None]
+
+
+class StackedMLP(nn.Module):
+    """Linear layers of the given widths; `activation` between them, dropout after each hidden one.
+
+    `batch_norm[i]`: batch normalization right after linear layer i (before its activation).
+    """
+
+    def __init__(self, runs: int, widths: list[int], activation, batch_norm: list[bool] | None = None):
+        super().__init__()
+        normed = [i for i, on in enumerate(batch_norm or []) if on]
+        self.layers = nn.ModuleList(StackedLinear(runs, a, b, bias=i not in normed)
+                                    for i, (a, b) in enumerate(zip(widths, widths[1:])))
+        self.norms = nn.ModuleDict({str(i): StackedBatchNorm(runs, widths[i + 1]) for i in normed})
         self.activation = activation
 
     def reset(self, generators) -> None:
-        for layer in self.layers:
-            layer.reset(generators)
+        for module in [*self.layers, *self.norms.values()]:
+            module.reset(generators)
 
     def forward(self, x: torch.Tensor, keep_masks: list | None = None) -> torch.Tensor:
         """`keep_masks[i]`, if given, scales hidden layer i (inverted dropout: mask / keep)."""
         for i, layer in enumerate(self.layers):
             x = layer(x)
+            if str(i) in self.norms:
+                x = self.norms[str(i)](x)
             if i < len(self.layers) - 1:
                 x = self.activation(x)
                 if keep_masks is not None:
@@ -82,29 +129,42 @@ class StackedMLP(nn.Module):
         return x
 
 
-def generator(runs: int, z_dim: int, n_layers: int, size: int, out_dim: int) -> StackedMLP:
+# Where batch normalization goes (`batch_norm: true`): after every weight layer except the generator's
+# output and the discriminator's input layer (as commonly reported for EBGAN's appendix and DCGAN), and
+# never on the discriminator's output s(x).
+
+def generator(runs: int, z_dim: int, n_layers: int, size: int, out_dim: int, batch_norm: bool = False) -> StackedMLP:
     """EBGAN Table 1's MLP generator: n_layers linear layers, `size` hidden units, ReLU."""
-    return StackedMLP(runs, [z_dim] + [size] * (n_layers - 1) + [out_dim], torch.relu)
+    return StackedMLP(runs, [z_dim] + [size] * (n_layers - 1) + [out_dim], torch.relu,
+                      [batch_norm] * (n_layers - 1) + [False])
 
 
-def mlp_discriminator(runs: int, in_dim: int, n_layers: int, size: int) -> StackedMLP:
+def mlp_discriminator(runs: int, in_dim: int, n_layers: int, size: int, batch_norm: bool = False) -> StackedMLP:
     """EBGAN Table 1's MLP discriminator: n_layers linear layers, LeakyReLU(0.2), one output s(x)."""
-    return StackedMLP(runs, [in_dim] + [size] * (n_layers - 1) + [1], lambda x: F.leaky_relu(x, 0.2))
+    return StackedMLP(runs, [in_dim] + [size] * (n_layers - 1) + [1], lambda x: F.leaky_relu(x, 0.2),
+                      [False] + [batch_norm] * (n_layers - 2) + [False])
 
 
 class StackedAutoencoder(nn.Module):
     """EBGAN's autoencoder discriminator: an encoder of n_layers - 1 layers to a code of `size` units,
     a one-layer decoder. Energy = per-sample mean squared reconstruction error (the paper's ||Dec(Enc(x)) - x||
-    with the squared norm averaged over pixels, as in the blog's "mean-squared reconstruction error")."""
+    with the squared norm averaged over pixels, as in the blog's "mean-squared reconstruction error").
 
-    def __init__(self, runs: int, in_dim: int, n_layers: int, size: int):
+    `offset` (one learned scalar per run, 0 at the start) serves losses that need s of either sign: for
+    them s = energy - offset (see Trainer._discrepancy); the hinge and the power f use the energy itself."""
+
+    def __init__(self, runs: int, in_dim: int, n_layers: int, size: int, batch_norm: bool = False):
         super().__init__()
-        self.encoder = StackedMLP(runs, [in_dim] + [size] * (n_layers - 1), torch.relu)
+        self.encoder = StackedMLP(runs, [in_dim] + [size] * (n_layers - 1), torch.relu,
+                                  [False] + [batch_norm] * (n_layers - 2))
         self.decoder = StackedLinear(runs, size, in_dim)
+        self.offset = nn.Parameter(torch.zeros(runs))
 
     def reset(self, generators) -> None:
         self.encoder.reset(generators)
         self.decoder.reset(generators)
+        with torch.no_grad():
+            self.offset.zero_()
 
     def forward(self, x: torch.Tensor, keep_masks: list | None = None):
         """(energy [K, B], code [K, B, size])."""

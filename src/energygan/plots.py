@@ -219,3 +219,67 @@ def mixture_samples(samples: dict, data, path, title: str) -> None:
             ax.set_ylabel(loss, fontsize=9)
     fig.suptitle(title)
     _save(fig, path)
+
+
+# --- EBGAN's grid search (paper section 4.1) -------------------------------------------------------
+
+def score_histograms(panels: list, edges, path, title: str, xlabel: str, columns: int = 3) -> None:
+    """One panel per (panel title, {group: scores}): the percentage of a group's runs per score bin, and
+    its diverged (or unscored, score NaN) runs as a bar in a bin of their own left of the axis."""
+    from .grid_search import histogram
+    rows = -(-len(panels) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.4 * columns, 3.3 * rows), squeeze=False)
+    width = edges[1] - edges[0]
+    failed_x = edges[0] - 1.5 * width
+    colours = sns.color_palette("deep")
+    for ax, (panel_title, groups) in zip(axes.flat, panels):
+        for i, (name, scores) in enumerate(groups.items()):
+            percent, failed = histogram(scores, edges)
+            ax.stairs(percent, edges, color=colours[i], lw=1.8, label=f"{name} (n={len(scores)})")
+            ax.bar(failed_x + (i - (len(groups) - 1) / 2) * width / len(groups), failed, width=width / len(groups),
+                   color=colours[i], alpha=0.7)
+        ax.axvline(edges[0] - 0.5 * width, color="grey", lw=0.8, ls=":")
+        ticks = [t for t in ax.get_xticks() if edges[0] <= t <= edges[-1]]
+        ax.set_xticks([failed_x, *ticks], ["diverged", *[f"{t:g}" for t in ticks]], fontsize=8)
+        ax.set(title=panel_title, xlabel=xlabel, ylabel="% of runs", xlim=(failed_x - width, edges[-1] + width / 2))
+        ax.legend(fontsize=7)
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    fig.suptitle(title)
+    fig.tight_layout()
+    _save(fig, path)
+
+
+def best_samples(best: list, path, title: str) -> None:
+    """Sample grids side by side: `best` is a list of (panel title, samples.png path or None)."""
+    from PIL import Image
+    fig, axes = plt.subplots(1, len(best), figsize=(4.2 * len(best), 4.8), squeeze=False)
+    for ax, (panel_title, png) in zip(axes[0], best):
+        ax.set(xticks=[], yticks=[])
+        if png is not None:
+            ax.imshow(Image.open(png), cmap="gray")
+        ax.set_title(panel_title, fontsize=8)
+    fig.suptitle(title)
+    _save(fig, path)
+
+
+def margin_sweep(table: pd.DataFrame, score: str, path, title: str) -> None:
+    """Score and Frechet distance against the margin m (top) and each margin's samples (below)."""
+    from PIL import Image
+    table = table.sort_values("margin")
+    n = len(table)
+    fig = plt.figure(figsize=(max(8.0, 1.6 * n), 6.2))
+    top = fig.add_subplot(2, 1, 1)
+    top.plot(table["margin"], table[score], "o-", color="tab:blue", label=score)
+    top.set(xscale="log", xlabel="margin m", ylabel=f"{score} (higher better)", title=title)
+    top.set_xticks(table["margin"], [f"{m:g}" for m in table["margin"]])
+    fd = top.twinx()
+    fd.plot(table["margin"], table["frechet_distance"], "s--", color="tab:red", label="frechet_distance")
+    fd.set_ylabel("Frechet distance (lower better)", color="tab:red")
+    fd.grid(False)
+    for i, (_, run) in enumerate(table.iterrows()):
+        ax = fig.add_subplot(2, n, n + i + 1)
+        ax.imshow(Image.open(run["samples_png"]), cmap="gray")
+        ax.set(xticks=[], yticks=[])
+        ax.set_title(f"m={run['margin']:g}" + (" (diverged)" if run["status"] != "ok" else ""), fontsize=8)
+    _save(fig, path)

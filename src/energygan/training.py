@@ -61,6 +61,7 @@ class Setup:
     steps: int = 500
     d_steps: int = 1                    # discriminator steps per generator step
     dropout: float = 0.5
+    batch_norm: bool = False            # see models.generator: where it goes, and why
     adam_betas: tuple = (0.5, 0.999)
     checkpoint_every: int = 100
     log_every: int = 10
@@ -219,19 +220,22 @@ class Trainer:
         self.f_fns = [nonlinearities.make(r.f) for r in runs]
         self.loss_groups = _groups([label(r.loss) for r in runs], self.loss_fns, self.device)
         self.f_groups = _groups([label(r.f) for r in runs], self.f_fns, self.device)
-        # s must be >= 0 (hinge) or > 0 (power): an MLP's output goes through softplus; an
-        # autoencoder's energy is a squared error, non-negative already.
-        self.positive = torch.tensor([setup.discriminator == "mlp" and models.needs_positive(l, f)
-                                      for l, f in zip(self.loss_fns, self.f_fns)], **dev)
+        # s must be >= 0 (hinge) or > 0 (power): an MLP's output goes through softplus, an autoencoder's
+        # energy (a squared error) is used as it is; other losses take the MLP's output as it is, and the
+        # energy minus a learned offset (so that s can take either sign).
+        self.positive = torch.tensor([models.needs_positive(l, f) for l, f in zip(self.loss_fns, self.f_fns)], **dev)
         self.dropout = torch.tensor([r.dropout_d for r in runs], **dev)
         self.pt_weight = torch.tensor([r.pt_weight for r in runs], **dev)
         if self.pt_weight.any() and setup.discriminator != "autoencoder":
             raise ValueError("the pull-away term needs encoder codes: set discriminator: autoencoder")
-        self.G = models.generator(k, setup.z_dim, setup.n_layer_g, setup.size_g, data.out_dim).to(self.device)
+        self.G = models.generator(k, setup.z_dim, setup.n_layer_g, setup.size_g, data.out_dim,
+                                  setup.batch_norm).to(self.device)
         if setup.discriminator == "mlp":
-            self.D = models.mlp_discriminator(k, data.out_dim, setup.n_layer_d, setup.size_d).to(self.device)
+            self.D = models.mlp_discriminator(k, data.out_dim, setup.n_layer_d, setup.size_d,
+                                              setup.batch_norm).to(self.device)
         elif setup.discriminator == "autoencoder":
-            self.D = models.StackedAutoencoder(k, data.out_dim, setup.n_layer_d, setup.size_d).to(self.device)
+            self.D = models.StackedAutoencoder(k, data.out_dim, setup.n_layer_d, setup.size_d,
+                                               setup.batch_norm).to(self.device)
         else:
             raise ValueError(f"unknown discriminator {setup.discriminator!r}; known: ['autoencoder', 'mlp']")
         self.G.reset([torch.Generator().manual_seed(2 * r.seed) for r in runs])
@@ -270,7 +274,8 @@ class Trainer:
     def _discrepancy(self, x, masks):
         """s(x) [K, B] for every run, and the encoder codes (autoencoder) or None."""
         if isinstance(self.D, models.StackedAutoencoder):
-            return self.D(x, masks)
+            energy, codes = self.D(x, masks)
+            return torch.where(self.positive[:, None], energy, energy - self.D.offset[:, None]), codes
         raw = self.D(x, masks).squeeze(-1)
         return torch.where(self.positive[:, None], F.softplus(raw), raw), None
 
@@ -344,7 +349,7 @@ class Trainer:
         """Bring the host's per-run status up to date (one device sync); weights are checked here too."""
         finite = torch.ones_like(self.active)
         for p in [*self.G.parameters(), *self.D.parameters()]:
-            finite &= torch.isfinite(p.detach()).flatten(1).all(1)
+            finite &= torch.isfinite(p.detach()).reshape(len(p), -1).all(1)
         self.first_bad.copy_(torch.where(~finite & self.active, self.progress.step, self.first_bad))
         for k, bad_step in enumerate(self.first_bad.tolist()):
             if bad_step >= 0 and self.progress.status[k] == "ok":
@@ -411,13 +416,19 @@ class Trainer:
 
     @torch.no_grad()
     def fixed_samples(self) -> torch.Tensor:
-        """Samples from the same fixed noise for every run and step: [K, 64, out_dim]."""
-        return self._generate(Z_FIXED, 0, FIXED_SAMPLES)
+        """Samples from the same fixed noise for every run and step: [K, 64, out_dim]; in evaluation mode
+        (batch normalization from its running statistics, as every later use of the generator)."""
+        self.G.eval()
+        try:
+            return self._generate(Z_FIXED, 0, FIXED_SAMPLES)
+        finally:
+            self.G.train()
 
     def generator_state(self, k: int) -> dict:
         """Run k's generator alone: per-layer weight [in, out] and bias tensors, plus its shape."""
         state = {f"{name}": p[k].detach().cpu().clone() for name, p in self.G.state_dict().items()}
         state["meta.widths"] = torch.tensor([l.weight.shape[1] for l in self.G.layers] + [self.data.out_dim])
+        state["meta.batch_norm"] = torch.tensor(self.setup.batch_norm)
         return state
 
     def curves(self, k: int):
@@ -450,8 +461,10 @@ def _hidden_layers(D):
 def load_generator(path: str | Path, out_activation: str):
     """A callable z [N, z_dim] -> samples [N, out_dim] from a saved generator (weights_only load)."""
     state = torch.load(path, map_location="cpu", weights_only=True)
-    net = models.StackedMLP(1, state.pop("meta.widths").tolist(), torch.relu)
+    widths, batch_norm = state.pop("meta.widths").tolist(), bool(state.pop("meta.batch_norm", False))
+    net = models.generator(1, widths[0], len(widths) - 1, widths[1], widths[-1], batch_norm)
     net.load_state_dict({name: tensor[None] for name, tensor in state.items()})
+    net.eval()
 
     @torch.no_grad()
     def generate(z):
@@ -481,7 +494,16 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def train_shard(setup: Setup, runs: list[Run], run_dirs: list[str], checkpoint: str, prepared_dir: str | None,
+def train_shard(batches: list[dict], prepared_dir: str | None, device: str = "auto") -> None:
+    """One job: its batches one after another, each {setup, runs, run_dirs, checkpoint} as JSON."""
+    for i, batch in enumerate(batches):
+        setup = Setup(**{**batch["setup"], "adam_betas": tuple(batch["setup"]["adam_betas"])})
+        print(f"batch {i + 1}/{len(batches)}: {len(batch['runs'])} runs", file=sys.stderr)
+        train_batch(setup, [Run(**r) for r in batch["runs"]], batch["run_dirs"], batch["checkpoint"], prepared_dir,
+                    device)
+
+
+def train_batch(setup: Setup, runs: list[Run], run_dirs: list[str], checkpoint: str, prepared_dir: str | None,
                 device: str = "auto") -> None:
     """Train `runs` together and write each run's generator, samples, curves and manifest."""
     from . import plots

@@ -15,6 +15,13 @@ def write(workdir, text):
     ("lsun:\n  max_images: many\n", ["'many' is not of type 'integer'", "['lsun']['max_images']"]),
     ("mnistt:\n  sources: [pypi]\n", ["'mnistt' was unexpected"]),
     ("lsun:\n  categories: [bedrooms]\n", ["'bedrooms' is not one of", "'bedroom'"]),
+    ("grid_search:\n  margin_sweep: margins\n",
+     ["grid_search names experiments ['margins'] that `experiments` does not declare"]),
+    ("grid_search:\n  fair: {learning_rate: 0.001}\n",
+     ["grid_search.fair selects runs by ['learning_rate'], which are not run or setup settings"]),
+    ("experiments:\n  gan_grid:\n    sample: {runs: 50, seed: 0}\n",
+     ["experiment gan_grid: sample.runs = 50 is not a multiple of 12"]),
+    ("experiments:\n  gan_grid:\n    setup: {batch_norm: maybe}\n", ["'maybe' is not of type 'boolean'"]),
 ])
 def test_bad_config_stops_before_any_job(workdir, override, expected):
     result = snakemake(workdir, "-n", "--configfile", write(workdir, override))

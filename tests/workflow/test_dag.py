@@ -12,14 +12,16 @@ def job_counts(output):
     return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"}
 
 
-@pytest.mark.parametrize("configfile", ["config/config.yaml", "config/paper.yaml"])
+@pytest.mark.parametrize("configfile", ["config/config.yaml", "config/paper.yaml", "config/paper_slice.yaml"])
 def test_dry_run_whole_dag(workdir, configfile):
-    result = snakemake(workdir, "-n", "--configfile", configfile)
+    # the slice is an overlay on the paper config
+    configfiles = ["config/paper.yaml", configfile] if configfile.endswith("slice.yaml") else [configfile]
+    result = snakemake(workdir, "-n", "--configfile", *configfiles)
     assert result.returncode == 0, result.stderr
     assert "Using workflow specific profile profiles/default" in result.stdout + result.stderr
     counts = job_counts(result.stdout)
     assert counts["fetch_mnist"] == 1 and counts["prepare_mnist"] == 1
-    lsun_jobs = 1 if configfile.endswith("paper.yaml") else 0
+    lsun_jobs = 1 if "paper" in configfile else 0
     assert counts.get("convert_lsun", 0) == lsun_jobs
     assert counts["dvc_track"] == 2 + lsun_jobs
     assert counts["theory_claims"] == 1 and counts["theory_inner_loop"] == 2
@@ -29,6 +31,14 @@ def test_dry_run_whole_dag(workdir, configfile):
     assert counts["build_evaluator"] == 1 and counts["reference_mnist"] == 1 and counts["summarize_runs"] == 1
     # a --configfile is merged over the default config: its experiments join the default ones
     experiments = {**yaml.safe_load((workdir / "config/config.yaml").read_text())["experiments"],
-                   **yaml.safe_load((workdir / configfile).read_text())["experiments"]}
+                   **yaml.safe_load((workdir / configfiles[0]).read_text())["experiments"]}
+    grid = {"gan_grid", "ebgan_grid", "margin_sweep", "ablation"}  # drawn by the grid-search rule instead
     assert {r for r in counts if r.startswith("tables_")} == {f"tables_{name}" for name in experiments}
-    assert {r for r in counts if r.startswith("figures_")} == {f"figures_{name}" for name in experiments}
+    assert {r for r in counts if r.startswith("figures_")} == {f"figures_{name}" for name in set(experiments) - grid}
+    assert counts["grid_search"] == 1
+    # every sampled run of the grid search is made once (the dry run lists each run's files)
+    grid_runs = {"config/config.yaml": 48 + 48 + 8 + 16, "config/paper.yaml": 6144 + 1024 + 8 + 256,
+                 "config/paper_slice.yaml": 192 + 32 + 8 + 16}[configfile]
+    made = set(re.findall(r"results/(gan_grid|ebgan_grid|margin_sweep|ablation)/runs/([^/\s,]+)/manifest\.json",
+                          result.stdout))
+    assert len(made) == grid_runs

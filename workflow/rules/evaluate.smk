@@ -42,7 +42,7 @@ rule reference_mixture:
 
 
 for _shard in SHARDS:
-    _mnist = _shard.setup.dataset == "mnist"
+    _mnist = _shard.dataset == "mnist"
 
     rule:
         name:
@@ -53,7 +53,7 @@ for _shard in SHARDS:
         output:
             [f"{_shard.run_dir(r)}/metrics.json" for r in _shard.runs],
         params:
-            settings=as_json({"dataset": _shard.setup.dataset, "run_dirs": [_shard.run_dir(r) for r in _shard.runs],
+            settings=as_json({"dataset": _shard.dataset, "run_dirs": [_shard.run_dir(r) for r in _shard.runs],
                               "settings": SCORE_SETTINGS}),
             evaluator="results/evaluator" if _mnist else "",
         log:

@@ -3,11 +3,16 @@
 from energygan import summary as _summary
 
 CATEGORY = {"mnist": "3. MNIST", "ring8": "2. 2D mixtures", "grid25": "2. 2D mixtures"}
+GRID_CATEGORY = "4. EBGAN grid search"
+
+
+def figure_kinds(name):
+    """An experiment's own figures; the grid search's experiments are drawn by its rule instead."""
+    return [] if name in grid_search_experiments() else _summary.figure_kinds(config["experiments"][name])
 
 
 def experiment_outputs():
-    return [f"results/summary/{name}_{kind}.png" for name, exp in config["experiments"].items()
-            for kind in _summary.figure_kinds(exp)] + \
+    return [f"results/summary/{name}_{kind}.png" for name in config["experiments"] for kind in figure_kinds(name)] + \
            expand("results/summary/{name}.html", name=config["experiments"])
 
 
@@ -16,7 +21,7 @@ rule summarize_runs:
         [f"{_shard.run_dir(r)}/{name}" for _shard in SHARDS for r in _shard.runs
          for name in ("manifest.json", "metrics.json")],
     output:
-        report("results/summary/runs.csv", category="4. All runs", caption="../report/runs.rst"),
+        report("results/summary/runs.csv", category="5. All runs", caption="../report/runs.rst"),
     params:
         settings=as_json({"run_dirs": {name: [s.run_dir(r) for s in SHARDS if s.experiment == name for r in s.runs]
                                        for name in config["experiments"]}}),
@@ -25,8 +30,8 @@ rule summarize_runs:
 
 
 for _name, _experiment in config["experiments"].items():
-    _category = CATEGORY[_experiment["dataset"]]
-    _kinds = _summary.figure_kinds(_experiment)
+    _category = GRID_CATEGORY if _name in grid_search_experiments() else CATEGORY[_experiment["dataset"]]
+    _kinds = figure_kinds(_name)
 
     rule:
         name:
@@ -44,6 +49,9 @@ for _name, _experiment in config["experiments"].items():
             f"logs/summary/tables_{_name}.log",
         shell:
             "energygan experiment-tables --in {input} --out {output} --params {params.settings:q} 2>&1 | tee {log}"
+
+    if not _kinds:
+        continue
 
     rule:
         name:

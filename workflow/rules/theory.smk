@@ -83,7 +83,8 @@ rule theory_claims:
         THEORY_TABLES,
     output:
         "results/theory/claims.csv",
-        report("results/theory/claims.html", category="0. Claims", caption="../report/claims.rst"),
+        report("results/theory/claims.html", category="0. Claims", subcategory="2. Blog and framework (theory)",
+               caption="../report/claims.rst"),
     params:
         settings=as_json({"tolerances": THEORY["tolerances"]}),
     shell:

@@ -1,12 +1,12 @@
-# Training: every run of every experiment in the config, one job per shard of runs that share an
-# architecture (one batched computation). Ask for any run's file to (re)make its shard.
+# Training: every run of every experiment in the config, one job per shard: one or more batches of runs
+# that share an architecture, each batch one batched computation. Ask for any run's file to (re)make its shard.
 from energygan import experiments as _experiments
 
 SHARDS = _experiments.shards(config)
 
 
 for _shard in SHARDS:
-    _mnist = _shard.setup.dataset == "mnist"
+    _mnist = _shard.dataset == "mnist"
 
     rule:
         name:
