@@ -51,6 +51,11 @@ class Shard:
     def runs(self) -> list[Run]:
         return [r for b in self.batches for r in b.runs]
 
+    @property
+    def steps(self) -> int:
+        """Training steps over all its batches: on a CPU, where a batch's cost is mostly per step, the job's length."""
+        return sum(b.setup.steps for b in self.batches)
+
     def run_dir(self, run: Run) -> str:
         return f"results/{self.experiment}/runs/{run.run_id}"
 

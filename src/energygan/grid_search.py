@@ -81,17 +81,16 @@ def verdict(low: float, high: float, runs_a: int, runs_b: int, min_runs: int) ->
 
 
 def compare(claim: str, a: pd.DataFrame, b: pd.DataFrame, names: tuple[str, str], settings: dict, scale: str) -> dict:
+    """One verdict row: does a run of A score higher than a run of B?"""
     sa, sb = scores_for_ranking(a), scores_for_ranking(b)
     row = {"claim": claim, "A": names[0], "B": names[1], "runs_A": len(sa), "runs_B": len(sb),
-           "diverged_A": int((a["status"] != "ok").sum()), "diverged_B": int((b["status"] != "ok").sum())}
+           "diverged_A": int((a["status"] != "ok").sum()), "diverged_B": int((b["status"] != "ok").sum()),
+           "P(A > B)": math.nan, "ci_low": math.nan, "ci_high": math.nan, "median_A": math.nan, "median_B": math.nan}
     if len(sa) and len(sb):
         low, high = bootstrap_interval(sa, sb, settings["confidence"], settings["bootstrap"], settings["seed"])
         row.update({"P(A > B)": superiority(sa, sb), "ci_low": low, "ci_high": high,
                     "median_A": float(np.median(sa)), "median_B": float(np.median(sb))})
-    else:
-        low = high = math.nan
-        row.update({"P(A > B)": math.nan, "ci_low": low, "ci_high": high, "median_A": math.nan, "median_B": math.nan})
-    row["verdict"] = verdict(low, high, len(sa), len(sb), settings["min_runs"]) if len(sa) and len(sb) else VERDICTS[2]
+    row["verdict"] = verdict(row["ci_low"], row["ci_high"], len(sa), len(sb), settings["min_runs"])
     row["scale"] = scale
     return row
 
@@ -185,9 +184,10 @@ def write_outputs(runs_csv, reference_csv, spec: dict, grid_sizes: dict, out_dir
     out.mkdir(parents=True, exist_ok=True)
     runs = pd.read_csv(runs_csv)
     real = float(pd.read_csv(reference_csv)[SCORE].iloc[0])  # the test set against itself
-    experiments = dict.fromkeys([f["experiment"] for f in spec["families"].values()]
-                                + ([spec["ablation"]["experiment"]] if "ablation" in spec else []))
-    scale = "; ".join(scale_label(runs, name, grid_sizes[name]) for name in experiments)
+    family_experiments = list(dict.fromkeys(f["experiment"] for f in spec["families"].values()))
+    ablation = [spec["ablation"]["experiment"]] if "ablation" in spec else []
+    scale = "; ".join(scale_label(runs, name, grid_sizes[name]) for name in family_experiments + ablation)
+    family_scale = "; ".join(scale_label(runs, name, grid_sizes[name]) for name in family_experiments)
 
     def table(frame: pd.DataFrame, name: str, title: str) -> None:
         frame.to_csv(out / f"{name}.csv", index=False)
@@ -203,24 +203,24 @@ def write_outputs(runs_csv, reference_csv, spec: dict, grid_sizes: dict, out_dir
         table(ablation_table(runs[runs["experiment"] == spec["ablation"]["experiment"]]), "ablation",
               "Which part of EBGAN helps: discriminator x loss")
 
+    # the runs' range (real data's I' is in the title: at small scale it lies far right of every run)
     finite = families[SCORE][np.isfinite(families[SCORE].astype(float))]
-    high = max(float(finite.max()) if len(finite) else 1.0, real)
-    edges = np.linspace(0.0, high * 1.0001, spec["bins"] + 1)
+    edges = np.linspace(0.0, (float(finite.max()) if len(finite) else 1.0) * 1.0001, spec["bins"] + 1)
     panels = []
     for limit, letter in zip([None, *spec["depth_limits"]], "abcdefg"):
         subset = depth_subset(families, limit)
         where = "all runs" if limit is None else f"nLayerG, nLayerD <= {limit}"
         panels.append((f"({letter}) {where}", {name: _nan_failed(subset[subset["family"] == name])
                                                for name in spec["families"]}))
-    plots.score_histograms(panels, edges, out / "figure2.png", f"Figure 2: I' per family (real data {real:.3g}) [{scale}]",
-                           "I' (higher is better)")
+    plots.score_histograms(panels, edges, out / "figure2.png",
+                           f"Figure 2: I' per family (real data: {real:.3g})\n{family_scale}", "I' (higher is better)")
     gan_name, ebgan_name = list(spec["families"])[:2]
     gan = families[families["family"] == gan_name]
     ebgan = _nan_failed(families[families["family"] == ebgan_name])
     panels = [(f"optimD={d}, optimG={g}, lr={lr:g}", {gan_name: _nan_failed(group), ebgan_name: ebgan})
               for (d, g, lr), group in gan.groupby(["optim_d", "optim_g", "lr"], sort=True)]
     plots.score_histograms(panels, edges, out / "figure3.png",
-                           f"Figure 3: GAN per optimiser setting, EBGAN (all runs) as reference [{scale}]",
+                           f"Figure 3: GAN per optimiser setting, EBGAN (all runs) as reference\n{family_scale}",
                            "I' (higher is better)", columns=4)
     best = []
     for name, group in families.groupby("family", sort=False):
@@ -230,7 +230,7 @@ def write_outputs(runs_csv, reference_csv, spec: dict, grid_sizes: dict, out_dir
                                                          "optim_d", "optim_g", "lr", "pt_weight"))
         best.append((f"best {name}: I' {run[SCORE]:.3g}, FD {run['frechet_distance']:.3g}\n{_wrap(settings)}",
                      run["samples_png"] if run["status"] == "ok" else None))
-    plots.best_samples(best, out / "figure4.png", f"Figure 4: the best run of each family by I' [{scale}]")
+    plots.best_samples(best, out / "figure4.png", f"Figure 4: the best run of each family by I'\n{family_scale}")
     sweep = runs[runs["experiment"] == spec["margin_sweep"]]
     sweep = sweep.assign(margin=[margin_of(label) for label in sweep["loss"]])
     steps = "/".join(str(s) for s in sorted(sweep["steps"].unique()))

@@ -260,6 +260,7 @@ def best_samples(best: list, path, title: str) -> None:
             ax.imshow(Image.open(png), cmap="gray")
         ax.set_title(panel_title, fontsize=8)
     fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
     _save(fig, path)
 
 
@@ -271,7 +272,7 @@ def margin_sweep(table: pd.DataFrame, score: str, path, title: str) -> None:
     fig = plt.figure(figsize=(max(8.0, 1.6 * n), 6.2))
     top = fig.add_subplot(2, 1, 1)
     top.plot(table["margin"], table[score], "o-", color="tab:blue", label=score)
-    top.set(xscale="log", xlabel="margin m", ylabel=f"{score} (higher better)", title=title)
+    top.set(xscale="log", xlabel="margin m", ylabel=f"I' = {score} (higher better)", title=title)
     top.set_xticks(table["margin"], [f"{m:g}" for m in table["margin"]])
     fd = top.twinx()
     fd.plot(table["margin"], table["frechet_distance"], "s--", color="tab:red", label="frechet_distance")

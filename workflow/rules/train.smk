@@ -20,6 +20,7 @@ for _shard in SHARDS:
             prepared="data/mnist/prepared" if _mnist else "",
         resources:
             gpu=1 if config["train"]["device"] == "cuda" else 0,
+        priority: _shard.steps  # the longest jobs first, so that no long job is left to run alone at the end
         log:
             f"logs/train/{_shard.name}.log",
         shell:
