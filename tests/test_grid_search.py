@@ -62,9 +62,9 @@ def test_histogram_counts_every_run_exactly_once_diverged_in_a_bin_of_its_own():
 def test_families_select_runs_by_experiment_and_settings():
     runs = runs_table([("gan", 0.0, 2, 2, "ok", 1.0), ("eb", 0.0, 2, 2, "ok", 2.0), ("eb", 0.1, 2, 2, "ok", 3.0),
                        ("other", 0.0, 2, 2, "ok", 9.0)])
-    families = grid_search.family_runs(runs, {"GAN": {"experiment": "gan"},
-                                              "EBGAN": {"experiment": "eb", "where": {"pt_weight": 0.0}},
-                                              "EBGAN-PT": {"experiment": "eb", "where": {"pt_weight": 0.1}}})
+    families = grid_search.family_runs(runs, {"EBGAN-PT": {"experiment": "eb", "where": {"pt_weight": 0.1}},
+                                              "GAN": {"experiment": "gan"},
+                                              "EBGAN": {"experiment": "eb", "where": {"pt_weight": 0.0}}})
     assert families[["family", "ebgan_score"]].values.tolist() == [["GAN", 1.0], ["EBGAN", 2.0], ["EBGAN-PT", 3.0]]
     with pytest.raises(ValueError, match="no column 'margin' in runs.csv"):
         grid_search.matches(runs, {"margin": 1})
@@ -74,10 +74,13 @@ def test_claims_compare_families_with_diverged_runs_below_every_score():
     rows = [("gan", 0.0, 5, 5, "ok", 1.0), ("gan", 0.0, 2, 2, "diverged", np.nan), ("gan", 0.0, 3, 3, "ok", 0.5),
             ("eb", 0.0, 5, 5, "ok", 2.0), ("eb", 0.0, 2, 2, "ok", 0.2), ("eb", 0.0, 3, 3, "ok", 3.0),
             ("eb", 0.1, 5, 5, "ok", 1.5), ("eb", 0.1, 3, 3, "ok", 1.0)]
-    spec = {"families": {"GAN": {"experiment": "gan"}, "EBGAN": {"experiment": "eb", "where": {"pt_weight": 0.0}},
-                         "EBGAN-PT": {"experiment": "eb", "where": {"pt_weight": 0.1}}},
+    # keys in sorted order, as the rule's JSON settings pass them: the roles come from the names
+    spec = {"families": {"EBGAN": {"experiment": "eb", "where": {"pt_weight": 0.0}},
+                         "EBGAN-PT": {"experiment": "eb", "where": {"pt_weight": 0.1}}, "GAN": {"experiment": "gan"}},
             "depth_limits": [3], "fair": {"lr": 0.001}, "verdicts": SETTINGS}
     table = grid_search.claims(runs_table(rows), spec, "test scale").set_index("claim")
+    assert list(table[["A", "B"]].itertuples(index=False, name=None))[:4] == [
+        ("EBGAN", "GAN"), ("EBGAN", "GAN"), ("EBGAN-PT", "EBGAN"), ("EBGAN", "GAN (lr=0.001)")]
     all_runs = table.iloc[0]
     # EBGAN {2, 0.2, 3} vs GAN {1, -inf, 0.5}: 2 beats all 3, 0.2 beats only -inf, 3 beats all 3 -> 7/9
     assert all_runs["P(A > B)"] == pytest.approx(7 / 9)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 SCORE = "ebgan_score"
+FAMILIES = ("GAN", "EBGAN", "EBGAN-PT")  # the paper's families, the keys of the config's grid_search.families
 VERDICTS = ("supported", "refuted", "not established at this scale")
 
 
@@ -34,9 +35,11 @@ def matches(runs: pd.DataFrame, where: dict) -> pd.Series:
 
 
 def family_runs(runs: pd.DataFrame, families: dict) -> pd.DataFrame:
-    """The runs of every family, with a `family` column, families in config order."""
+    """The runs of every family, with a `family` column, in the order of FAMILIES (a config's key order
+    does not survive the JSON settings, whose keys are sorted)."""
     parts = []
-    for name, spec in families.items():
+    for name in FAMILIES:
+        spec = families[name]
         selected = runs[(runs["experiment"] == spec["experiment"]) & matches(runs, spec.get("where", {}))]
         parts.append(selected.assign(family=name))
     return pd.concat(parts, ignore_index=True)
@@ -98,8 +101,8 @@ def compare(claim: str, a: pd.DataFrame, b: pd.DataFrame, names: tuple[str, str]
 def claims(runs: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
     """The paper's grid-search claims (and the ablation's questions), one row each."""
     families = family_runs(runs, spec["families"])
-    gan, ebgan, ebgan_pt = (families[families["family"] == name] for name in spec["families"])
-    names = list(spec["families"])
+    gan, ebgan, ebgan_pt = (families[families["family"] == name] for name in FAMILIES)
+    names = FAMILIES
     settings = spec["verdicts"]
     rows = []
     for limit in [None, *spec["depth_limits"]]:
@@ -184,7 +187,7 @@ def write_outputs(runs_csv, reference_csv, spec: dict, grid_sizes: dict, out_dir
     out.mkdir(parents=True, exist_ok=True)
     runs = pd.read_csv(runs_csv)
     real = float(pd.read_csv(reference_csv)[SCORE].iloc[0])  # the test set against itself
-    family_experiments = list(dict.fromkeys(f["experiment"] for f in spec["families"].values()))
+    family_experiments = list(dict.fromkeys(spec["families"][name]["experiment"] for name in FAMILIES))
     ablation = [spec["ablation"]["experiment"]] if "ablation" in spec else []
     scale = "; ".join(scale_label(runs, name, grid_sizes[name]) for name in family_experiments + ablation)
     family_scale = "; ".join(scale_label(runs, name, grid_sizes[name]) for name in family_experiments)
@@ -211,10 +214,10 @@ def write_outputs(runs_csv, reference_csv, spec: dict, grid_sizes: dict, out_dir
         subset = depth_subset(families, limit)
         where = "all runs" if limit is None else f"nLayerG, nLayerD <= {limit}"
         panels.append((f"({letter}) {where}", {name: _nan_failed(subset[subset["family"] == name])
-                                               for name in spec["families"]}))
+                                               for name in FAMILIES}))
     plots.score_histograms(panels, edges, out / "figure2.png",
                            f"Figure 2: I' per family (real data: {real:.3g})\n{family_scale}", "I' (higher is better)")
-    gan_name, ebgan_name = list(spec["families"])[:2]
+    gan_name, ebgan_name = FAMILIES[:2]
     gan = families[families["family"] == gan_name]
     ebgan = _nan_failed(families[families["family"] == ebgan_name])
     panels = [(f"optimD={d}, optimG={g}, lr={lr:g}", {gan_name: _nan_failed(group), ebgan_name: ebgan})

@@ -220,8 +220,8 @@ class Trainer:
         self.f_fns = [nonlinearities.make(r.f) for r in runs]
         self.loss_groups = _groups([label(r.loss) for r in runs], self.loss_fns, self.device)
         self.f_groups = _groups([label(r.f) for r in runs], self.f_fns, self.device)
-        # s must be >= 0 (hinge) or > 0 (power): an MLP's output goes through softplus, an autoencoder's
-        # energy (a squared error) is used as it is; other losses take the MLP's output as it is, and the
+        # Where s must be >= 0 (hinge) or > 0 (power), an MLP's output goes through softplus and an
+        # autoencoder's energy (a squared error) is used as it is; elsewhere s is the MLP's output, or the
         # energy minus a learned offset (so that s can take either sign).
         self.positive = torch.tensor([models.needs_positive(l, f) for l, f in zip(self.loss_fns, self.f_fns)], **dev)
         self.dropout = torch.tensor([r.dropout_d for r in runs], **dev)
@@ -425,7 +425,8 @@ class Trainer:
             self.G.train()
 
     def generator_state(self, k: int) -> dict:
-        """Run k's generator alone: per-layer weight [in, out] and bias tensors, plus its shape."""
+        """Run k's generator alone: its parameters (weight [in, out], bias) and batch normalization's running
+        statistics, plus its shape."""
         state = {f"{name}": p[k].detach().cpu().clone() for name, p in self.G.state_dict().items()}
         state["meta.widths"] = torch.tensor([l.weight.shape[1] for l in self.G.layers] + [self.data.out_dim])
         state["meta.batch_norm"] = torch.tensor(self.setup.batch_norm)
@@ -525,7 +526,7 @@ def train_batch(setup: Setup, runs: list[Run], run_dirs: list[str], checkpoint: 
         plots.samples(samples[k], setup.dataset, run_dir / "samples.png")
         manifest = {"run": asdict(run), "setup": asdict(setup), "status": trainer.progress.status[k],
                     "diverged_step": trainer.progress.diverged_step[k], "steps_done": trainer.progress.step,
-                    "shard_runs": len(runs), "wall_time_s": round(time.time() - t0, 2), **env}
+                    "batch_runs": len(runs), "wall_time_s": round(time.time() - t0, 2), **env}
         with atomic_path(run_dir / "manifest.json") as part:
             part.write_text(json.dumps(manifest, indent=2))
     if Path(checkpoint).exists():
