@@ -89,7 +89,7 @@ def stratified_sample(sizes: list[int], points: int, seed: int, max_swaps: int =
         columns.append(rng.permutation(column))
     table = np.stack(columns, 1)
     for _ in range(max_swaps):
-        _, first, counts = np.unique(table, axis=0, return_index=True, return_counts=True)
+        _, first = np.unique(table, axis=0, return_index=True)
         duplicated = np.setdiff1d(np.arange(points), first)
         if not len(duplicated):
             return sorted(map(tuple, table.tolist()))
