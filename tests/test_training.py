@@ -313,3 +313,26 @@ def test_an_autoencoder_with_a_loss_of_either_sign_uses_energy_minus_a_learned_o
     s, _ = trainer._discrepancy(x, None)
     torch.testing.assert_close(s[0], energy[0] - offset[0])
     torch.testing.assert_close(s[1], energy[1])
+
+
+@pytest.mark.parametrize("discriminator, batch_norm", [("mlp", False), ("mlp", True), ("autoencoder", True)])
+def test_a_saved_discriminator_reloads_to_the_same_s(tmp_path, discriminator, batch_norm):
+    setup = Setup(**{**SMALL.__dict__, "discriminator": discriminator, "batch_norm": batch_norm, "n_layer_d": 3})
+    runs = [Run("logistic", seed=1, loss="logistic", f="softplus", lr=5e-3),
+            Run("hinge", seed=2, loss={"name": "hinge", "margin": 1.0}, f="identity", lr=5e-3, dropout_d=True)]
+    dirs = [str(tmp_path / r.run_id) for r in runs]
+    training.train_batch(setup, runs, dirs, str(tmp_path / "ck.pt"), None, "cpu")
+    trained = Trainer(setup, runs, training.MixtureData("ring8"))
+    trained.fit()
+    trained.D.eval()
+    x = torch.randn(9, 2)
+    for k, run_dir in enumerate(dirs):
+        s = training.load_discriminator(f"{run_dir}/discriminator.pt")(x)
+        expected, _ = trained._discrepancy(x.expand(2, 9, 2), None)
+        torch.testing.assert_close(s, expected[k], atol=1e-5, rtol=1e-4)
+        if discriminator == "mlp" and not batch_norm:  # by hand: LeakyReLU(0.2) MLP, softplus for the hinge
+            weights = [(layer.weight[k].detach(), layer.bias[k].detach()) for layer in trained.D.layers]
+            raw = plain_mlp(weights, x, lambda v: F.leaky_relu(v, 0.2)).squeeze(-1)
+            torch.testing.assert_close(s, F.softplus(raw) if run_dir.endswith("hinge") else raw, atol=1e-5, rtol=1e-4)
+        if run_dir.endswith("hinge"):
+            assert (s >= 0).all()  # the hinge's domain

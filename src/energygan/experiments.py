@@ -22,7 +22,7 @@ import numpy as np
 from .registry import label
 from .training import Run, Setup
 
-RUN_FILES = ["generator.pt", "samples.png", "curves.csv", "manifest.json"]
+RUN_FILES = ["generator.pt", "discriminator.pt", "samples.png", "curves.csv", "manifest.json"]
 RUN_FIELDS = {f.name for f in fields(Run)} - {"run_id"}
 SETUP_FIELDS = {f.name for f in fields(Setup)}
 

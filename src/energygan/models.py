@@ -185,3 +185,16 @@ def pull_away_term(codes: torch.Tensor) -> torch.Tensor:
     n = codes.shape[1]
     off_diagonal = ~torch.eye(n, dtype=torch.bool, device=codes.device)
     return (cosine ** 2 * off_diagonal).sum(dim=(1, 2)) / (n * (n - 1))
+
+
+def stacked_discrepancy(D: nn.Module, x: torch.Tensor, positive: torch.Tensor, keep_masks: list | None = None):
+    """s(x) [K, B] of stacked discriminators, and the encoder codes (autoencoder) or None.
+
+    Where run k needs s >= 0 (hinge) or s > 0 (power f), `positive[k]`: an MLP's output goes through
+    softplus and an autoencoder's energy (a squared error) is used as it is; elsewhere s is the MLP's
+    output, or the energy minus the run's learned offset (so that s can take either sign)."""
+    if isinstance(D, StackedAutoencoder):
+        energy, codes = D(x, keep_masks)
+        return torch.where(positive[:, None], energy, energy - D.offset[:, None]), codes
+    raw = D(x, keep_masks).squeeze(-1)
+    return torch.where(positive[:, None], F.softplus(raw), raw), None

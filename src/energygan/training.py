@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from . import __version__, losses, models, nonlinearities, rng
 from .data.download import atomic_path
@@ -220,9 +219,7 @@ class Trainer:
         self.f_fns = [nonlinearities.make(r.f) for r in runs]
         self.loss_groups = _groups([label(r.loss) for r in runs], self.loss_fns, self.device)
         self.f_groups = _groups([label(r.f) for r in runs], self.f_fns, self.device)
-        # Where s must be >= 0 (hinge) or > 0 (power), an MLP's output goes through softplus and an
-        # autoencoder's energy (a squared error) is used as it is; elsewhere s is the MLP's output, or the
-        # energy minus a learned offset (so that s can take either sign).
+        # which runs need s >= 0 (hinge) or s > 0 (power f): see models.stacked_discrepancy
         self.positive = torch.tensor([models.needs_positive(l, f) for l, f in zip(self.loss_fns, self.f_fns)], **dev)
         self.dropout = torch.tensor([r.dropout_d for r in runs], **dev)
         self.pt_weight = torch.tensor([r.pt_weight for r in runs], **dev)
@@ -273,11 +270,7 @@ class Trainer:
 
     def _discrepancy(self, x, masks):
         """s(x) [K, B] for every run, and the encoder codes (autoencoder) or None."""
-        if isinstance(self.D, models.StackedAutoencoder):
-            energy, codes = self.D(x, masks)
-            return torch.where(self.positive[:, None], energy, energy - self.D.offset[:, None]), codes
-        raw = self.D(x, masks).squeeze(-1)
-        return torch.where(self.positive[:, None], F.softplus(raw), raw), None
+        return models.stacked_discrepancy(self.D, x, self.positive, masks)
 
     def _generate(self, stream, tick, batch):
         z = rng.normal(self.keys, stream, tick, (batch, self.setup.z_dim))
@@ -365,10 +358,7 @@ class Trainer:
 
     def save_checkpoint(self, path: str | Path) -> None:
         self.sync_status()
-        buffer = io.BytesIO()
-        torch.save(self.state_dict(), buffer)
-        with atomic_path(path) as part:
-            part.write_bytes(buffer.getvalue())
+        save_tensors(self.state_dict(), path)
 
     def load_checkpoint(self, path: str | Path) -> None:
         path = Path(path)
@@ -432,6 +422,17 @@ class Trainer:
         state["meta.batch_norm"] = torch.tensor(self.setup.batch_norm)
         return state
 
+    def discriminator_state(self, k: int) -> dict:
+        """Run k's discriminator alone (parameters and running statistics), plus what rebuilds it and forms
+        s from its output: architecture, input size, depth, width, batch normalization, `positive`."""
+        state = {name: p[k].detach().cpu().clone() for name, p in self.D.state_dict().items()}
+        setup = self.setup
+        state["meta.shape"] = torch.tensor([self.data.out_dim, setup.n_layer_d, setup.size_d])
+        state["meta.autoencoder"] = torch.tensor(setup.discriminator == "autoencoder")
+        state["meta.batch_norm"] = torch.tensor(setup.batch_norm)
+        state["meta.positive"] = self.positive[k].cpu()
+        return state
+
     def curves(self, k: int):
         import pandas as pd
         rows = torch.stack([c[k] for c in self.progress.curves]).numpy() if self.progress.curves else np.zeros((0, 5))
@@ -472,6 +473,31 @@ def load_generator(path: str | Path, out_activation: str):
         x = net(z[None])[0]
         return torch.sigmoid(x) if out_activation == "sigmoid" else x
     return generate
+
+
+def save_tensors(obj, path: str | Path) -> None:
+    """torch.save, serialised in memory first and renamed into place: no partial file under `path`."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    with atomic_path(path) as part:
+        part.write_bytes(buffer.getvalue())
+
+
+def load_discriminator(path: str | Path):
+    """A callable x [N, in_dim] -> s(x) [N] from a saved discriminator (weights_only load), in evaluation
+    mode (batch normalization from its running statistics, no dropout)."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    (in_dim, n_layers, size), autoencoder = state.pop("meta.shape").tolist(), bool(state.pop("meta.autoencoder"))
+    batch_norm, positive = bool(state.pop("meta.batch_norm")), state.pop("meta.positive").reshape(1)
+    build = models.StackedAutoencoder if autoencoder else models.mlp_discriminator
+    net = build(1, in_dim, n_layers, size, batch_norm)
+    net.load_state_dict({name: tensor[None] for name, tensor in state.items()})
+    net.eval()
+
+    @torch.no_grad()
+    def discrepancy(x):
+        return models.stacked_discrepancy(net, x[None], positive)[0][0]
+    return discrepancy
 
 
 # --- the job: a shard of runs, with every per-run output ---------------------------------------
@@ -517,10 +543,8 @@ def train_batch(setup: Setup, runs: list[Run], run_dirs: list[str], checkpoint: 
     for k, (run, run_dir) in enumerate(zip(runs, run_dirs)):
         run_dir = Path(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
-        buffer = io.BytesIO()
-        torch.save(trainer.generator_state(k), buffer)
-        with atomic_path(run_dir / "generator.pt") as part:
-            part.write_bytes(buffer.getvalue())
+        save_tensors(trainer.generator_state(k), run_dir / "generator.pt")
+        save_tensors(trainer.discriminator_state(k), run_dir / "discriminator.pt")
         with atomic_path(run_dir / "curves.csv") as part:
             trainer.curves(k).to_csv(part, index=False)
         plots.samples(samples[k], setup.dataset, run_dir / "samples.png")
