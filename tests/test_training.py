@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 import yaml
 
-from energygan import experiments, rng, training
+from energygan import experiments, rng, runfolder, training
 from energygan.training import Run, Setup, Trainer
 from tests.conftest import REPO
 
@@ -184,7 +184,7 @@ def test_a_diverging_run_is_marked_and_the_others_go_on(tmp_path):
     # the healthy runs are exactly what they would be without the diverging neighbour
     alone = Trainer(SMALL, [MIXED[0]], training.MixtureData("ring8"))
     alone.fit()
-    generator = training.load_generator(tmp_path / "a/generator.pt", "identity")
+    generator = runfolder.load_generator(tmp_path / "a/generator.pt", "identity")
     z = rng.normal(torch.tensor([1]), training.Z_FIXED, 0, (64, 4))[0]
     torch.testing.assert_close(generator(z), alone.fixed_samples()[0], atol=1e-5, rtol=1e-4)
     assert not (tmp_path / "ck.pt").exists()
@@ -283,7 +283,7 @@ def test_batch_norm_batched_equals_alone_and_samples_use_running_statistics(tmp_
     dirs = [str(tmp_path / r.run_id) for r in MIXED[:1]]
     training.train_batch(BN, MIXED[:1], dirs, str(tmp_path / "ck.pt"), None, "cpu")
     z = rng.normal(torch.tensor([MIXED[0].seed]), training.Z_FIXED, 0, (64, 4))[0]
-    samples = training.load_generator(tmp_path / "a/generator.pt", "identity")(z)
+    samples = runfolder.load_generator(tmp_path / "a/generator.pt", "identity")(z)
     torch.testing.assert_close(samples, together.fixed_samples()[0], atol=1e-5, rtol=1e-4)
     g = together.G
     h = z
@@ -327,7 +327,7 @@ def test_a_saved_discriminator_reloads_to_the_same_s(tmp_path, discriminator, ba
     trained.D.eval()
     x = torch.randn(9, 2)
     for k, run_dir in enumerate(dirs):
-        s = training.load_discriminator(f"{run_dir}/discriminator.pt")(x)
+        s = runfolder.load_discriminator(f"{run_dir}/discriminator.pt")(x)
         expected, _ = trained._discrepancy(x.expand(2, 9, 2), None)
         torch.testing.assert_close(s, expected[k], atol=1e-5, rtol=1e-4)
         if discriminator == "mlp" and not batch_norm:  # by hand: LeakyReLU(0.2) MLP, softplus for the hinge

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import rng, training
+from . import rng, runfolder, training
 from .data.download import atomic_path
 
 EVAL_STREAM = 3  # rng stream of the evaluation noise (training uses 0-2, see training.Z_D ...)
@@ -225,10 +225,10 @@ def evaluate_runs(run_dirs: list[str], dataset: str, settings: dict, evaluator_d
         data = training.MixtureData(dataset)
         p_samples = target_samples(data, settings)
     for run_dir in map(Path, run_dirs):
-        manifest = json.loads((run_dir / "manifest.json").read_text())
+        manifest = runfolder.read_manifest(run_dir)
         scores = nan_scores(dataset)
         if manifest["status"] == "ok":
-            generate = training.load_generator(run_dir / "generator.pt", "sigmoid" if dataset == "mnist" else "identity")
+            generate = runfolder.load_generator(run_dir / runfolder.GENERATOR, "sigmoid" if dataset == "mnist" else "identity")
             x = generate(evaluation_noise(settings["samples"], manifest["setup"]["z_dim"], settings["seed"]))
             if torch.isfinite(x).all():
                 if dataset == "mnist":
@@ -238,8 +238,7 @@ def evaluate_runs(run_dirs: list[str], dataset: str, settings: dict, evaluator_d
                     scores = mixture_scores(x, data, p_samples, settings["min_share"])
         record = {"status": manifest["status"], "samples": settings["samples"], "eval_seed": settings["seed"],
                   **scores}
-        with atomic_path(run_dir / "metrics.json") as part:
-            part.write_text(json.dumps(record, indent=2))
+        runfolder.write_json(record, run_dir / runfolder.METRICS)
         print(f"{run_dir.name}: " + ", ".join(f"{k} {v:.4g}" for k, v in scores.items()), file=sys.stderr)
 
 

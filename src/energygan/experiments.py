@@ -19,10 +19,10 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
+from . import runfolder
 from .registry import label
 from .training import Run, Setup
 
-RUN_FILES = ["generator.pt", "discriminator.pt", "samples.png", "curves.csv", "manifest.json"]
 RUN_FIELDS = {f.name for f in fields(Run)} - {"run_id"}
 SETUP_FIELDS = {f.name for f in fields(Setup)}
 
@@ -60,7 +60,7 @@ class Shard:
         return f"results/{self.experiment}/runs/{run.run_id}"
 
     def outputs(self) -> list[str]:
-        return [f"{self.run_dir(r)}/{f}" for r in self.runs for f in RUN_FILES]
+        return [f"{self.run_dir(r)}/{f}" for r in self.runs for f in runfolder.TRAINING_FILES]
 
 
 def run_id(values: dict) -> str:

@@ -110,20 +110,19 @@ def html_table(table: pd.DataFrame, path, title: str) -> None:
                           f"<style>{css}</style></head><body><h3>{html.escape(title)}</h3>{styled}</body></html>")
 
 
-def samples(images: torch.Tensor, dataset: str, path) -> None:
-    """A run's fixed-noise samples: an 8x8 image grid (MNIST) or a scatter over the mixture's modes."""
+def samples(images: torch.Tensor, path, means: torch.Tensor | None = None) -> None:
+    """A run's fixed-noise samples: an 8x8 image grid (28x28 images), or a scatter over the mixture's
+    modes `means` (2D samples)."""
     from PIL import Image
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if dataset == "mnist":
+    if means is None:
         side = int(len(images) ** 0.5)
         pixels = torch.nan_to_num(images[: side * side]).clamp(0, 1).reshape(side, side, 28, 28)
         grid = (pixels.permute(0, 2, 1, 3).reshape(side * 28, side * 28) * 255).round().to(torch.uint8)
         Image.fromarray(grid.numpy(), mode="L").resize((side * 56, side * 56), Image.NEAREST).save(path)
         return
-    from .training import MixtureData
     fig, ax = plt.subplots(figsize=(3.2, 3.2))
-    means = MixtureData(dataset).means
     ax.scatter(means[:, 0], means[:, 1], s=60, c="tab:blue", alpha=0.3, label="modes of P")
     ax.scatter(images[:, 0], images[:, 1], s=6, c="tab:red", label="samples")
     ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal")

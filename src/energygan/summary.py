@@ -3,13 +3,13 @@ tables aggregated over seeds with a confidence interval. Diverged runs keep thei
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from . import runfolder
 from .registry import label
 
 SCORES = {  # score -> True where higher is better
@@ -29,8 +29,7 @@ def family(dataset: str) -> str:
 
 def run_row(experiment: str, run_dir: str | Path) -> dict:
     run_dir = Path(run_dir)
-    manifest = json.loads((run_dir / "manifest.json").read_text())
-    metrics = json.loads((run_dir / "metrics.json").read_text())
+    manifest, metrics = runfolder.read_manifest(run_dir), runfolder.read_metrics(run_dir)
     run, setup = manifest["run"], manifest["setup"]
     return {"experiment": experiment, "dataset": setup["dataset"], "run_id": run["run_id"],
             "loss": label(run["loss"]), "f": label(run["f"]), "seed": run["seed"],
@@ -41,7 +40,7 @@ def run_row(experiment: str, run_dir: str | Path) -> dict:
             "git_commit": manifest["git_commit"], "device": manifest["device"],
             "samples": metrics["samples"], "eval_seed": metrics["eval_seed"],
             **{k: metrics[k] for k in SCORES[family(setup["dataset"])]},
-            "samples_png": str(run_dir / "samples.png")}
+            "samples_png": str(run_dir / runfolder.SAMPLES)}
 
 
 def runs_table(run_dirs: dict[str, list[str]]) -> pd.DataFrame:
@@ -147,7 +146,7 @@ def write_figures(runs_csv, experiment: str, kinds: list[str], outputs: list[str
         elif kind == "curves":
             curves = []
             for _, run in runs.iterrows():
-                c = pd.read_csv(Path(run["samples_png"]).parent / "curves.csv")
+                c = pd.read_csv(Path(run["samples_png"]).parent / runfolder.CURVES)
                 curves.append(c.assign(loss=run["loss"], f=run["f"], seed=run["seed"],
                                        setting=plots.setting_label(run, [k for k in keys if k != "loss"])))
             plots.training_curves(pd.concat(curves), path, f"{experiment}: training curves")
@@ -155,7 +154,7 @@ def write_figures(runs_csv, experiment: str, kinds: list[str], outputs: list[str
             data = training.MixtureData(dataset)
             samples = {}
             for _, run in runs.sort_values("seed").groupby(["loss", "f"], sort=False).head(1).iterrows():
-                generate = training.load_generator(Path(run["samples_png"]).parent / "generator.pt", "identity")
+                generate = runfolder.load_generator(Path(run["samples_png"]).parent / runfolder.GENERATOR, "identity")
                 z = evaluation.evaluation_noise(eval_settings["plot_samples"], int(run["z_dim"]), eval_settings["seed"])
                 samples[run["loss"], run["f"]] = torch.nan_to_num(generate(z), nan=99.0)
             plots.mixture_samples(samples, data, path, f"{experiment}: samples (red) over the density of P")

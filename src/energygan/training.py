@@ -6,8 +6,6 @@ while the others go on.
 
 from __future__ import annotations
 
-import io
-import json
 import math
 import os
 import platform
@@ -20,8 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import __version__, losses, models, nonlinearities, rng
-from .data.download import atomic_path
+from . import __version__, losses, models, nonlinearities, rng, runfolder
 from .registry import label
 
 # Random streams (see energygan.rng): one per use, so that no two draws ever share numbers.
@@ -358,7 +355,7 @@ class Trainer:
 
     def save_checkpoint(self, path: str | Path) -> None:
         self.sync_status()
-        save_tensors(self.state_dict(), path)
+        runfolder.save_tensors(self.state_dict(), path)
 
     def load_checkpoint(self, path: str | Path) -> None:
         path = Path(path)
@@ -460,46 +457,6 @@ def _hidden_layers(D):
     return list(D.encoder.layers) if isinstance(D, models.StackedAutoencoder) else list(D.layers)[:-1]
 
 
-def load_generator(path: str | Path, out_activation: str):
-    """A callable z [N, z_dim] -> samples [N, out_dim] from a saved generator (weights_only load)."""
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    widths, batch_norm = state.pop("meta.widths").tolist(), bool(state.pop("meta.batch_norm", False))
-    net = models.generator(1, widths[0], len(widths) - 1, widths[1], widths[-1], batch_norm)
-    net.load_state_dict({name: tensor[None] for name, tensor in state.items()})
-    net.eval()
-
-    @torch.no_grad()
-    def generate(z):
-        x = net(z[None])[0]
-        return torch.sigmoid(x) if out_activation == "sigmoid" else x
-    return generate
-
-
-def save_tensors(obj, path: str | Path) -> None:
-    """torch.save, serialised in memory first and renamed into place: no partial file under `path`."""
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    with atomic_path(path) as part:
-        part.write_bytes(buffer.getvalue())
-
-
-def load_discriminator(path: str | Path):
-    """A callable x [N, in_dim] -> s(x) [N] from a saved discriminator (weights_only load), in evaluation
-    mode (batch normalization from its running statistics, no dropout)."""
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    (in_dim, n_layers, size), autoencoder = state.pop("meta.shape").tolist(), bool(state.pop("meta.autoencoder"))
-    batch_norm, positive = bool(state.pop("meta.batch_norm")), state.pop("meta.positive").reshape(1)
-    build = models.StackedAutoencoder if autoencoder else models.mlp_discriminator
-    net = build(1, in_dim, n_layers, size, batch_norm)
-    net.load_state_dict({name: tensor[None] for name, tensor in state.items()})
-    net.eval()
-
-    @torch.no_grad()
-    def discrepancy(x):
-        return models.stacked_discrepancy(net, x[None], positive)[0][0]
-    return discrepancy
-
-
 # --- the job: a shard of runs, with every per-run output ---------------------------------------
 
 def environment(device: str) -> dict:
@@ -532,26 +489,19 @@ def train_shard(batches: list[dict], prepared_dir: str | None, device: str = "au
 
 def train_batch(setup: Setup, runs: list[Run], run_dirs: list[str], checkpoint: str, prepared_dir: str | None,
                 device: str = "auto") -> None:
-    """Train `runs` together and write each run's generator, samples, curves and manifest."""
-    from . import plots
+    """Train `runs` together and write each run's folder (see energygan.runfolder)."""
     device = resolve_device(device)
     t0 = time.time()
     trainer = Trainer(setup, runs, load_data(setup, prepared_dir), device)
     trainer.fit(checkpoint)
     samples = trainer.fixed_samples().cpu()
+    means = trainer.data.means.cpu() if isinstance(trainer.data, MixtureData) else None
     env = environment(device)
     for k, (run, run_dir) in enumerate(zip(runs, run_dirs)):
-        run_dir = Path(run_dir)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        save_tensors(trainer.generator_state(k), run_dir / "generator.pt")
-        save_tensors(trainer.discriminator_state(k), run_dir / "discriminator.pt")
-        with atomic_path(run_dir / "curves.csv") as part:
-            trainer.curves(k).to_csv(part, index=False)
-        plots.samples(samples[k], setup.dataset, run_dir / "samples.png")
         manifest = {"run": asdict(run), "setup": asdict(setup), "status": trainer.progress.status[k],
                     "diverged_step": trainer.progress.diverged_step[k], "steps_done": trainer.progress.step,
                     "batch_runs": len(runs), "wall_time_s": round(time.time() - t0, 2), **env}
-        with atomic_path(run_dir / "manifest.json") as part:
-            part.write_text(json.dumps(manifest, indent=2))
+        runfolder.write_training_outputs(run_dir, trainer.generator_state(k), trainer.discriminator_state(k),
+                                         samples[k], means, trainer.curves(k), manifest)
     if Path(checkpoint).exists():
         os.remove(checkpoint)

@@ -1,0 +1,118 @@
+"""A run's folder, `results/<experiment>/runs/<run id>/`: which files it has, how they are written (each
+renamed into place whole) and how they are read back, with an error that names the file, what is wrong
+and how to re-make it. Training, evaluation and the summary all go through here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import torch
+
+from . import models
+from .data.download import atomic_path
+
+GENERATOR, DISCRIMINATOR = "generator.pt", "discriminator.pt"
+SAMPLES, CURVES, MANIFEST, METRICS = "samples.png", "curves.csv", "manifest.json", "metrics.json"
+TRAINING_FILES = [GENERATOR, DISCRIMINATOR, SAMPLES, CURVES, MANIFEST]  # what a training job writes
+REMAKE = "re-make it: snakemake --cores all --force {path}"
+
+
+class RunFileError(ValueError):
+    pass
+
+
+def save_tensors(obj, path: str | Path) -> None:
+    """torch.save, serialised in memory first and renamed into place: no partial file under `path`."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    with atomic_path(path) as part:
+        part.write_bytes(buffer.getvalue())
+
+
+def write_json(record: dict, path: str | Path) -> None:
+    with atomic_path(path) as part:
+        part.write_text(json.dumps(record, indent=2))
+
+
+def write_training_outputs(run_dir: str | Path, generator: dict, discriminator: dict, samples: torch.Tensor,
+                           means: torch.Tensor | None, curves, manifest: dict) -> None:
+    """Everything a training job leaves in a run's folder; `means`: the modes a 2D run's samples are drawn
+    over (None for images)."""
+    from . import plots
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    save_tensors(generator, run_dir / GENERATOR)
+    save_tensors(discriminator, run_dir / DISCRIMINATOR)
+    with atomic_path(run_dir / CURVES) as part:
+        curves.to_csv(part, index=False)
+    plots.samples(samples, run_dir / SAMPLES, means)
+    write_json(manifest, run_dir / MANIFEST)
+
+
+def read_json(path: str | Path, required: tuple = ()) -> dict:
+    """A manifest or metrics file; refused by name when truncated, not JSON, or missing `required` keys."""
+    path = Path(path)
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise RunFileError(f"{path} is missing or not valid JSON ({err}); {REMAKE.format(path=path)}") from err
+    if not isinstance(record, dict) or (missing := [k for k in required if k not in record]):
+        raise RunFileError(f"{path} is not an energygan {path.stem} file (missing {missing if isinstance(record, dict) else 'an object'}); "
+                           f"{REMAKE.format(path=path)}")
+    return record
+
+
+def read_manifest(run_dir: str | Path) -> dict:
+    return read_json(Path(run_dir) / MANIFEST, ("run", "setup", "status", "diverged_step", "steps_done"))
+
+
+def read_metrics(run_dir: str | Path) -> dict:
+    return read_json(Path(run_dir) / METRICS, ("status", "samples", "eval_seed"))
+
+
+def _load_state(path: str | Path, meta: tuple) -> dict:
+    path = Path(path)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # truncated zip, not a torch file: torch's own message names no file
+        raise RunFileError(f"{path} is missing, truncated or not a torch file ({type(err).__name__}); "
+                           f"{REMAKE.format(path=path)}") from err
+    if not isinstance(state, dict) or (missing := [k for k in meta if k not in state]):
+        raise RunFileError(f"{path} is not an energygan {path.stem} file (no {meta}); {REMAKE.format(path=path)}")
+    return state
+
+
+def load_generator(path: str | Path, out_activation: str):
+    """A callable z [N, z_dim] -> samples [N, out_dim] from a saved generator, in evaluation mode (batch
+    normalization from its running statistics)."""
+    state = _load_state(path, ("meta.widths",))
+    widths, batch_norm = state.pop("meta.widths").tolist(), bool(state.pop("meta.batch_norm", False))
+    net = models.generator(1, widths[0], len(widths) - 1, widths[1], widths[-1], batch_norm)
+    net.load_state_dict({name: tensor[None] for name, tensor in state.items()})
+    net.eval()
+
+    @torch.no_grad()
+    def generate(z):
+        x = net(z[None])[0]
+        return torch.sigmoid(x) if out_activation == "sigmoid" else x
+    return generate
+
+
+def load_discriminator(path: str | Path):
+    """A callable x [N, in_dim] -> s(x) [N] from a saved discriminator, in evaluation mode (batch
+    normalization from its running statistics, no dropout)."""
+    state = _load_state(path, ("meta.shape", "meta.autoencoder", "meta.batch_norm", "meta.positive"))
+    (in_dim, n_layers, size), autoencoder = state.pop("meta.shape").tolist(), bool(state.pop("meta.autoencoder"))
+    batch_norm, positive = bool(state.pop("meta.batch_norm")), state.pop("meta.positive").reshape(1)
+    build = models.StackedAutoencoder if autoencoder else models.mlp_discriminator
+    net = build(1, in_dim, n_layers, size, batch_norm)
+    net.load_state_dict({name: tensor[None] for name, tensor in state.items()})
+    net.eval()
+
+    @torch.no_grad()
+    def discrepancy(x):
+        return models.stacked_discrepancy(net, x[None], positive)[0][0]
+    return discrepancy

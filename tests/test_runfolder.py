@@ -1,0 +1,54 @@
+import ast
+import json
+
+import pytest
+import torch
+
+from energygan import runfolder, training
+from energygan.training import Run, Setup
+from tests.conftest import REPO
+
+SETUP = Setup(dataset="ring8", z_dim=2, n_layer_g=2, size_g=4, n_layer_d=2, size_d=4, batch_size=8, steps=3,
+              checkpoint_every=10, log_every=1)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("runs") / "r"
+    training.train_batch(SETUP, [Run("r", seed=0)], [str(folder)], str(folder.parent / "ck.pt"), None, "cpu")
+    return folder
+
+
+def test_a_training_job_leaves_every_file_of_the_layout(run_dir):
+    assert sorted(p.name for p in run_dir.iterdir()) == sorted(runfolder.TRAINING_FILES)
+    assert runfolder.read_manifest(run_dir)["status"] == "ok"
+
+
+@pytest.mark.parametrize("name, load", [
+    (runfolder.GENERATOR, lambda p: runfolder.load_generator(p, "identity")),
+    (runfolder.DISCRIMINATOR, runfolder.load_discriminator),
+    (runfolder.MANIFEST, lambda p: runfolder.read_manifest(p.parent)),
+])
+def test_a_truncated_or_foreign_file_is_refused_by_name(tmp_path, run_dir, name, load):
+    bad = tmp_path / name
+    bad.write_bytes((run_dir / name).read_bytes()[:40])  # truncated
+    with pytest.raises(runfolder.RunFileError, match=rf"{bad}.*re-make it: snakemake --cores all --force {bad}"):
+        load(bad)
+    if name.endswith(".pt"):
+        torch.save({"layers.0.weight": torch.zeros(2, 2)}, bad)  # a torch file, not ours
+    else:
+        bad.write_text(json.dumps({"run": {}}))  # JSON, not a manifest
+    with pytest.raises(runfolder.RunFileError, match=rf"{bad} is not an energygan"):
+        load(bad)
+    bad.unlink()
+    with pytest.raises(runfolder.RunFileError, match=rf"{bad} is missing"):
+        load(bad)
+
+
+def test_no_import_loop_between_training_and_plots():
+    """plots draws a run's samples for the run folder, which training writes: plots may not import
+    training (nor the run folder), not even inside a function."""
+    tree = ast.parse((REPO / "src/energygan/plots.py").read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) for alias in node.names} | \
+               {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    assert not imported & {"training", "runfolder"}
