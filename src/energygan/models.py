@@ -151,7 +151,7 @@ class StackedAutoencoder(nn.Module):
     with the squared norm averaged over pixels, as in the blog's "mean-squared reconstruction error").
 
     `offset` (one learned scalar per run, 0 at the start) serves losses that need s of either sign: for
-    them s = energy - offset (see Trainer._discrepancy); the hinge and the power f use the energy itself."""
+    them s = energy - offset (see stacked_discrepancy); the hinge and the power f use the energy itself."""
 
     def __init__(self, runs: int, in_dim: int, n_layers: int, size: int, batch_norm: bool = False):
         super().__init__()
