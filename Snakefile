@@ -20,6 +20,7 @@ include: "workflow/rules/theory.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/grid_search.smk"
+include: "workflow/rules/title_question.smk"
 include: "workflow/rules/summary.smk"
 
 
@@ -37,4 +38,5 @@ rule all:
         "results/summary/runs.csv",
         experiment_outputs(),
         grid_search_outputs(),
+        title_question_outputs(),
     default_target: True

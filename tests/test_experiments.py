@@ -97,6 +97,17 @@ def test_small_batches_are_packed_into_shards_of_at_most_shard_size_runs():
                                                             "results/e/checkpoints/e_0000_1.pt"]
 
 
+def test_a_shard_outputs_each_runs_snapshots_at_the_declared_fractions():
+    config = {"train": {"shard_size": 4, "checkpoint_every": 10},
+              "experiments": {"e": {"dataset": "ring8", "setup": {"steps": 30, "snapshots": [0.25, 0.5, 0.5]},
+                                    "grid": {"seed": [0, 1]}}}}
+    (shard,) = experiments.shards(config)
+    assert shard.batches[0].setup.snapshot_steps == [8, 15]  # round(7.5) = 8, duplicates once
+    snapshots = sorted(f for f in shard.outputs() if "/snapshots/" in f)
+    assert snapshots == sorted(f"results/e/runs/seed={seed}/snapshots/step_{step:06d}/{name}" for seed in (0, 1)
+                               for step in (8, 15) for name in ("generator.pt", "discriminator.pt"))
+
+
 def test_paper_config_declares_the_full_grid_and_its_slice():
     paper = yaml.safe_load((REPO / "config/paper.yaml").read_text())["experiments"]
     assert experiments.grid_size(paper["gan_grid"]) == 6144 and paper["gan_grid"]["sample"]["runs"] == 6144

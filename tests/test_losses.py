@@ -44,6 +44,15 @@ def test_optimum_is_the_dense_search_minimiser(spec):
         assert abs(searched - loss.optimum(pi, qi)) <= step
 
 
+@pytest.mark.parametrize("spec", LOSSES, ids=str)
+def test_optimum_depends_on_the_density_ratio_only(spec):
+    """The probes take s* from p and q scaled by max(p, q) at each point (energygan.probes.targets)."""
+    loss = losses.make(spec)
+    p, q = torch.tensor([0.3, 2.0, 1e-3, 0.5], dtype=torch.float64), torch.tensor([0.9, 0.1, 4.0, 0.5], dtype=torch.float64)
+    for scale in (1e-200, 1e-3, 7.0, 1e150):
+        assert torch.allclose(loss.optimum(scale * p, scale * q), loss.optimum(p, q), rtol=1e-12, atol=0)
+
+
 def test_closed_forms_at_named_points():
     p, q = torch.tensor([1.0, 2.0]), torch.tensor([2.0, 1.0])
     assert losses.make("logistic").optimum(p, q).tolist() == pytest.approx([LOG2, -LOG2])

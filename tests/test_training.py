@@ -147,6 +147,22 @@ def test_cuda_graph_replay_equals_eager_steps(discriminator, batch_norm):
                                    equal_nan=True)
 
 
+def test_a_snapshot_is_the_run_trained_to_that_step(tmp_path):
+    """The snapshot at step 10 of a 30-step run = the end of the same run trained for 10 steps (nothing in a
+    step depends on the length of the schedule)."""
+    longer = Setup(**{**SMALL.__dict__, "snapshots": (1 / 3,)})
+    assert longer.snapshot_steps == [10]
+    training.train_batch(longer, MIXED, [str(tmp_path / "long" / r.run_id) for r in MIXED], str(tmp_path / "a.pt"), None)
+    short = Setup(**{**SMALL.__dict__, "steps": 10})
+    training.train_batch(short, MIXED, [str(tmp_path / "short" / r.run_id) for r in MIXED], str(tmp_path / "b.pt"), None)
+    for run in MIXED:
+        snapshot = runfolder.snapshot_dir(tmp_path / "long" / run.run_id, 10)
+        for name in (runfolder.GENERATOR, runfolder.DISCRIMINATOR):
+            kept = torch.load(snapshot / name, weights_only=True)
+            alone = torch.load(tmp_path / "short" / run.run_id / name, weights_only=True)
+            assert kept.keys() == alone.keys() and all(torch.equal(kept[k], alone[k]) for k in kept), (run.run_id, name)
+
+
 class Killed(Exception):
     pass
 

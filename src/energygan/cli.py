@@ -115,6 +115,22 @@ def grid_search(inputs, outputs, spec, grid_sizes):
     grid.write_outputs(inputs[0], inputs[1], spec, grid_sizes, outputs[0])
 
 
+@command("probe")
+def probe(inputs, outputs, experiment, run_dirs, settings, eval_seed):
+    """Probe every run of an experiment at its snapshots and at the end: the table outputs[0] and, for a 2D
+    experiment, the figure outputs[1]; the MNIST test split from the folder inputs[0] if given."""
+    from . import probes
+    probes.probe_experiment(experiment, run_dirs, settings, eval_seed, inputs[0] if inputs else None, outputs[0],
+                            outputs[1] if len(outputs) > 1 else None)
+
+
+@command("title-question")
+def title_question(inputs, outputs, spec):
+    """The title question's claims, tables and figure from the probe tables (inputs) into the folder outputs[0]."""
+    from . import title_question as title
+    title.write_outputs(inputs, spec, outputs[0])
+
+
 @command("check-report")
 def check_report(inputs, outputs):
     """Open the report inputs[0] in headless Chromium, save a screenshot to outputs[0], check it is not blank."""

@@ -60,7 +60,8 @@ class Shard:
         return f"results/{self.experiment}/runs/{run.run_id}"
 
     def outputs(self) -> list[str]:
-        return [f"{self.run_dir(r)}/{f}" for r in self.runs for f in runfolder.TRAINING_FILES]
+        return [f"{self.run_dir(r)}/{f}" for b in self.batches for r in b.runs
+                for f in runfolder.TRAINING_FILES + [s for step in b.setup.snapshot_steps for s in runfolder.snapshot_files(step)]]
 
 
 def run_id(values: dict) -> str:
@@ -136,7 +137,7 @@ def expand(name: str, experiment: dict, checkpoint_every: int) -> list[tuple[Set
             raise ValueError(f"experiment {name}: unknown setting {key!r}; known: {sorted(RUN_FIELDS | SETUP_FIELDS)}")
     pairs = []
     for values in grid_points(name, experiment):
-        setup = Setup(**{**setup_base, **{k: v for k, v in values.items() if k in SETUP_FIELDS}})
+        setup = Setup.from_dict({**setup_base, **{k: v for k, v in values.items() if k in SETUP_FIELDS}})
         run = Run(run_id=run_id(values), **{**experiment.get("run", {}),
                                             **{k: v for k, v in values.items() if k in RUN_FIELDS}})
         pairs.append((setup, run))

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .statistics import bootstrap_interval, superiority
+
 SCORE = "ebgan_score"
 FAMILIES = ("GAN", "EBGAN", "EBGAN-PT")  # the paper's families, the keys of the config's grid_search.families
 VERDICTS = ("supported", "refuted", "not established at this scale")
@@ -59,22 +61,6 @@ def scores_for_ranking(runs: pd.DataFrame) -> np.ndarray:
     return score
 
 
-def superiority(a: np.ndarray, b: np.ndarray) -> float:
-    """P(A > B) + P(A = B) / 2 for a run drawn from each group (the common-language effect size,
-    the Mann-Whitney U over n_a n_b). 0.5: no difference; 1: every A run beats every B run."""
-    a, b = np.asarray(a, dtype=float)[:, None], np.asarray(b, dtype=float)[None, :]
-    return float(((a > b) + 0.5 * (a == b)).mean())
-
-
-def bootstrap_interval(a, b, confidence: float, resamples: int, seed: int) -> tuple[float, float]:
-    """Percentile interval of `superiority` over resamples of the runs within each group."""
-    rng = np.random.default_rng(seed)
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    values = [superiority(rng.choice(a, len(a)), rng.choice(b, len(b))) for _ in range(resamples)]
-    tail = (1 - confidence) / 2
-    return float(np.quantile(values, tail)), float(np.quantile(values, 1 - tail))
-
-
 def verdict(low: float, high: float, runs_a: int, runs_b: int, min_runs: int) -> str:
     """'supported' when the interval lies above 0.5, 'refuted' when below, else not established (also
     with fewer than `min_runs` runs on either side)."""
@@ -90,7 +76,8 @@ def compare(claim: str, a: pd.DataFrame, b: pd.DataFrame, names: tuple[str, str]
            "diverged_A": int((a["status"] != "ok").sum()), "diverged_B": int((b["status"] != "ok").sum()),
            "P(A > B)": math.nan, "ci_low": math.nan, "ci_high": math.nan, "median_A": math.nan, "median_B": math.nan}
     if len(sa) and len(sb):
-        low, high = bootstrap_interval(sa, sb, settings["confidence"], settings["bootstrap"], settings["seed"])
+        low, high = bootstrap_interval(superiority, (sa, sb), settings["confidence"], settings["bootstrap"],
+                                       settings["seed"])
         row.update({"P(A > B)": superiority(sa, sb), "ci_low": low, "ci_high": high,
                     "median_A": float(np.median(sa)), "median_B": float(np.median(sb))})
     row["verdict"] = verdict(row["ci_low"], row["ci_high"], len(sa), len(sb), settings["min_runs"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -217,6 +218,53 @@ def mixture_samples(samples: dict, data, path, title: str) -> None:
         if cols.index(f) == 0:
             ax.set_ylabel(loss, fontsize=9)
     fig.suptitle(title)
+    _save(fig, path)
+
+
+def energy_maps(panels: list, plane: dict, means, path, title: str) -> None:
+    """One row per run: its learned s, its loss's s* and the data's energy -log p over the plane (`panels`:
+    (row, maps) with maps of values on probes.plane's grid). Each map is clipped to its own 5-95% range and
+    drawn low = dark: an energy is dark on the data (the modes are marked)."""
+    n, extent = plane["points"], plane["extent"]
+    columns = [("s", "learned s"), ("optimum", "s*(p, q) of its loss"), ("energy", "E_P = -log p")]
+    fig, axes = plt.subplots(max(len(panels), 1), 3, figsize=(9, 2.8 * max(len(panels), 1)), squeeze=False)
+    for r, (row, maps) in enumerate(panels):
+        for c, (key, name) in enumerate(columns):
+            values = maps[key].reshape(n, n).T.float()
+            finite = values[torch.isfinite(values)]
+            low, high = (torch.quantile(finite, torch.tensor([0.05, 0.95])).tolist() if len(finite) else (0, 1))
+            ax = axes[r, c]
+            ax.imshow(values.nan_to_num(high, high, low).clamp(low, high), origin="lower", cmap="magma",
+                      extent=(-extent, extent, -extent, extent))
+            ax.scatter(means[:, 0], means[:, 1], s=4, c="tab:cyan", marker="+", linewidths=0.6)
+            ax.set(xticks=[], yticks=[])
+            if r == 0:
+                ax.set_title(name, fontsize=9)
+            if c == 0:
+                ax.set_ylabel(f"{row['loss']}, {row['f']}\n{row['discriminator']}"
+                              + (f", PT {row['pt_weight']:g}" if row["pt_weight"] else ""), fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    _save(fig, path)
+
+
+def probes_over_training(probes: pd.DataFrame, statistic: str, path, title: str) -> None:
+    """Mean probe per loss against the fraction of training done: on the 2D mixtures the correlation of s
+    with E_P and with its s*, on MNIST the AUROC against the run's own samples and against noise."""
+    panels = [(d, f"plane_{t}_{statistic}", f"{d}: {statistic} of s with {name}")
+              for d in probes["dataset"].unique() if d != "mnist"
+              for t, name in (("energy", "E_P"), ("optimum", "s*"))]
+    if "mnist" in set(probes["dataset"]):
+        panels += [("mnist", f"auroc_{k}", f"MNIST: AUROC against {k}") for k in ("samples", "noise")]
+    fig, axes = plt.subplots(1, max(len(panels), 1), figsize=(3.6 * max(len(panels), 1), 3.4), squeeze=False)
+    for ax, (dataset, column, name) in zip(axes[0], panels):
+        subset = probes[(probes["dataset"] == dataset) & (probes["status"] == "ok")]
+        hue = subset["loss"] + subset["discriminator"].map({"mlp": "", "autoencoder": " (AE)"})
+        sns.lineplot(x=subset["fraction"], y=subset[column], hue=hue, marker="o", errorbar=None, ax=ax)
+        ax.set(title=name, xlabel="fraction of training", ylabel="")
+        ax.title.set_fontsize(9)
+        ax.legend(fontsize=7)
+    fig.suptitle(textwrap.fill(title, 40 * max(len(panels), 2), replace_whitespace=False), fontsize=8,
+                 y=1.0 + 0.05 * (title.count("\n") + 2))
     _save(fig, path)
 
 

@@ -17,6 +17,7 @@ from .data.download import atomic_path
 GENERATOR, DISCRIMINATOR = "generator.pt", "discriminator.pt"
 SAMPLES, CURVES, MANIFEST, METRICS = "samples.png", "curves.csv", "manifest.json", "metrics.json"
 TRAINING_FILES = [GENERATOR, DISCRIMINATOR, SAMPLES, CURVES, MANIFEST]  # what a training job writes
+SNAPSHOTS = "snapshots"  # snapshots/step_000150/{generator,discriminator}.pt: a run part-way through training
 REMAKE = "re-make it: snakemake --cores all --force {path}"
 
 
@@ -50,6 +51,22 @@ def write_training_outputs(run_dir: str | Path, generator: dict, discriminator: 
         curves.to_csv(part, index=False)
     plots.samples(samples, run_dir / SAMPLES, means)
     write_json(manifest, run_dir / MANIFEST)
+
+
+def snapshot_dir(run_dir: str | Path, step: int) -> Path:
+    return Path(run_dir) / SNAPSHOTS / f"step_{step:06d}"
+
+
+def snapshot_files(step: int) -> list[str]:
+    """A snapshot's files, relative to the run folder."""
+    return [f"{SNAPSHOTS}/step_{step:06d}/{name}" for name in (GENERATOR, DISCRIMINATOR)]
+
+
+def write_snapshot(run_dir: str | Path, step: int, generator: dict, discriminator: dict) -> None:
+    folder = snapshot_dir(run_dir, step)
+    folder.mkdir(parents=True, exist_ok=True)
+    save_tensors(generator, folder / GENERATOR)
+    save_tensors(discriminator, folder / DISCRIMINATOR)
 
 
 def read_json(path: str | Path, required: tuple = ()) -> dict:

@@ -23,6 +23,7 @@ from . import losses as losses_mod
 from . import nonlinearities as nl_mod
 from .models import Discrepancy, mlp, needs_positive
 from .registry import label, parse
+from .statistics import weighted_relative_error
 
 F64 = torch.float64  # the theory is computed in double precision throughout
 
@@ -129,7 +130,6 @@ def inner_loop(pair: dict, loss_specs: list, sample_sizes: list, hidden: int, de
         loss, name = losses_mod.make(spec), label(spec)
         target = loss.optimum(p, q)
         optimum[name] = target
-        spread = torch.sqrt((weight * (target - (weight * target).sum()) ** 2).sum())
         for n, (x_real, x_fake) in samples.items():
             s = fit_discrepancy(loss, x_real, x_fake, hidden, depth, steps, lr, seed, weight_decay)
             with torch.no_grad():
@@ -137,7 +137,7 @@ def inner_loop(pair: dict, loss_specs: list, sample_sizes: list, hidden: int, de
             learned[name, n] = values
             rmse = torch.sqrt((weight * (values - target) ** 2).sum()).item()
             row = {"dim": dim, "loss": name, "n": n, "weighted_rmse": rmse,
-                   "relative_error": rmse / spread.item()}
+                   "relative_error": weighted_relative_error(values, target, weight)}
             if loss.domain == "nonnegative":  # the hinge: does s split the space where s* does?
                 row["region_agreement"] = (weight * ((values > loss.margin / 2) == (q > p))).sum().item()
             rows.append(row)

@@ -61,6 +61,17 @@ class Setup:
     adam_betas: tuple = (0.5, 0.999)
     checkpoint_every: int = 100
     log_every: int = 10
+    snapshots: tuple = ()               # fractions of `steps` at which each run's G and D are kept as well
+
+    @classmethod
+    def from_dict(cls, settings: dict) -> "Setup":
+        """From JSON (a job's settings, a manifest), where tuples come back as lists."""
+        return cls(**{**settings, "adam_betas": tuple(settings.get("adam_betas", cls.adam_betas)),
+                      "snapshots": tuple(settings.get("snapshots", ()))})
+
+    @property
+    def snapshot_steps(self) -> list[int]:
+        return sorted({round(fraction * self.steps) for fraction in self.snapshots} - {0, self.steps})
 
 
 class CheckpointError(RuntimeError):
@@ -123,14 +134,14 @@ def log_gaussian_mixture(points: torch.Tensor, centres: torch.Tensor, std: float
     centres and each leaves itself out. Chunked over points to bound memory."""
     n = len(centres) - leave_one_out
     out = []
-    for lo in range(0, len(points), chunk):
-        sq = torch.cdist(points[lo:lo + chunk].double(), centres.double()) ** 2
-        log_k = -sq / (2 * std ** 2) - math.log(2 * math.pi * std ** 2)
+    for lo in range(0, len(points), chunk):  # in place: this is the 2D probes' and scores' main cost
+        log_k = torch.cdist(points[lo:lo + chunk].double(), centres.double()).square_().mul_(-0.5 / std ** 2)
         if leave_one_out:
             rows = torch.arange(len(log_k))
             log_k[rows, rows + lo] = -math.inf
-        out.append(torch.logsumexp(log_k, 1))
-    return torch.cat(out) - math.log(n)
+        top = log_k.amax(1, keepdim=True)
+        out.append(log_k.sub_(top).exp_().sum(1).log_().add_(top[:, 0]))
+    return torch.cat(out) - math.log(2 * math.pi * std ** 2) - math.log(n)
 
 
 def load_data(setup: Setup, prepared_dir: str | Path | None):
@@ -389,14 +400,14 @@ class Trainer:
         while self.progress.step < self.setup.steps and "ok" in self.progress.status:
             self.step()
             step = self.progress.step
+            if on_step is not None:  # before the checkpoint: a resumed job never skips what it does
+                on_step(self)
             if checkpoint is not None and step % self.setup.checkpoint_every == 0:
                 self.save_checkpoint(checkpoint)
             if step % max(1, self.setup.steps // 10) == 0 or step == self.setup.steps:
                 rate = (step - start) / max(time.time() - t0, 1e-9)
                 print(f"step {step}/{self.setup.steps} ({step / self.setup.steps:.0%}), {rate:.1f} steps/s, "
                       f"{self.progress.status.count('ok')}/{len(self.runs)} runs active", file=sys.stderr)
-            if on_step is not None:
-                on_step(self)
         self.sync_status()
 
     # -- results --
@@ -481,7 +492,7 @@ def resolve_device(device: str) -> str:
 def train_shard(batches: list[dict], prepared_dir: str | None, device: str = "auto") -> None:
     """One job: its batches one after another, each {setup, runs, run_dirs, checkpoint} as JSON."""
     for i, batch in enumerate(batches):
-        setup = Setup(**{**batch["setup"], "adam_betas": tuple(batch["setup"]["adam_betas"])})
+        setup = Setup.from_dict(batch["setup"])
         print(f"batch {i + 1}/{len(batches)}: {len(batch['runs'])} runs", file=sys.stderr)
         train_batch(setup, [Run(**r) for r in batch["runs"]], batch["run_dirs"], batch["checkpoint"], prepared_dir,
                     device)
@@ -493,7 +504,13 @@ def train_batch(setup: Setup, runs: list[Run], run_dirs: list[str], checkpoint: 
     device = resolve_device(device)
     t0 = time.time()
     trainer = Trainer(setup, runs, load_data(setup, prepared_dir), device)
-    trainer.fit(checkpoint)
+
+    def keep_snapshot(trainer):
+        if trainer.progress.step in setup.snapshot_steps:
+            for k, run_dir in enumerate(run_dirs):
+                runfolder.write_snapshot(run_dir, trainer.progress.step, trainer.generator_state(k),
+                                         trainer.discriminator_state(k))
+    trainer.fit(checkpoint, on_step=keep_snapshot)
     samples = trainer.fixed_samples().cpu()
     means = trainer.data.means.cpu() if isinstance(trainer.data, MixtureData) else None
     env = environment(device)

@@ -36,6 +36,10 @@ def test_dry_run_whole_dag(workdir, configfile):
     assert {r for r in counts if r.startswith("tables_")} == {f"tables_{name}" for name in experiments}
     assert {r for r in counts if r.startswith("figures_")} == {f"figures_{name}" for name in set(experiments) - grid}
     assert counts["grid_search"] == 1
+    # the title question: one probe job per probed experiment, then one job for claims, tables and figures
+    probed = yaml.safe_load((workdir / configfiles[0]).read_text())["title_question"]["experiments"]
+    assert {r for r in counts if r.startswith("probe_")} == {f"probe_{name}" for name in probed}
+    assert counts["title_question"] == 1
     # every sampled run of the grid search is made once (the dry run lists each run's files)
     grid_runs = {"config/config.yaml": 48 + 48 + 8 + 16, "config/paper.yaml": 6144 + 1024 + 8 + 256,
                  "config/paper_slice.yaml": 192 + 32 + 8 + 16}[configfile]

@@ -1,0 +1,75 @@
+"""Statistics that verdicts and probes share: correlations and errors weighted by a density, the
+common-language effect size (which is also the area under the ROC curve), and bootstrap intervals over runs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+
+def _arrays(*values):
+    return [np.asarray(v, dtype=float).ravel() for v in values]
+
+
+def _scaled(x: np.ndarray, by: np.ndarray | None = None) -> np.ndarray:
+    """x / max|by| (by = x if None): squares of s* = q/p, which can reach 1e300, stay finite; the statistics
+    below do not change under this scaling."""
+    top = np.abs(x if by is None else by).max(initial=0.0)
+    return x / top if 0 < top < np.inf else x
+
+
+def weighted_pearson(a, b, weights) -> float:
+    """Pearson's correlation of a and b under the weights (any positive scale); NaN where either is constant."""
+    a, b, w = _arrays(a, b, weights)
+    if not len(a) or a.min() == a.max() or b.min() == b.max():  # exactly constant (rounding would give a number)
+        return math.nan
+    a, b, w = _scaled(a), _scaled(b), w / w.sum()
+    da, db = a - w @ a, b - w @ b
+    var_a, var_b = w @ (da * da), w @ (db * db)
+    if var_a <= 0 or var_b <= 0:
+        return math.nan
+    return float(np.clip(w @ (da * db) / math.sqrt(var_a * var_b), -1.0, 1.0))
+
+
+def weighted_ranks(x, weights) -> np.ndarray:
+    """Each value's mid-rank under the weights: the weight below it plus half the weight of its ties (with
+    equal weights, an affine map of the usual average ranks)."""
+    x, w = _arrays(x, weights)
+    values, group = np.unique(x, return_inverse=True)
+    group_weight = np.bincount(group, w, minlength=len(values))
+    return (np.cumsum(group_weight) - group_weight / 2)[group]
+
+
+def weighted_spearman(a, b, weights) -> float:
+    """Spearman's rank correlation under the weights: Pearson's of the weighted mid-ranks."""
+    return weighted_pearson(weighted_ranks(a, weights), weighted_ranks(b, weights), weights)
+
+
+def weighted_relative_error(estimate, target, weights) -> float:
+    """Weighted RMS of (estimate - target) over the target's weighted standard deviation: 0 is exact, 1 is
+    no better than the right constant."""
+    s, t, w = _arrays(estimate, target, weights)
+    top = np.abs(np.concatenate([s, t])).max(initial=0.0)
+    s, t, w = _scaled(s, np.array([top])), _scaled(t, np.array([top])), w / w.sum()
+    spread = math.sqrt(w @ (t - w @ t) ** 2)
+    return math.sqrt(w @ (s - t) ** 2) / spread if spread > 0 else math.nan
+
+
+def superiority(a, b) -> float:
+    """P(A > B) + P(A = B) / 2 for one draw from each group (the common-language effect size, Mann-Whitney's
+    U over n_a n_b; the area under the ROC curve of a score that should be higher on A). 0.5: no difference."""
+    a, b = np.asarray(a, dtype=float)[:, None], np.asarray(b, dtype=float)[None, :]
+    return float(((a > b) + 0.5 * (a == b)).mean())
+
+
+def bootstrap_interval(statistic: Callable, groups: tuple, confidence: float, resamples: int,
+                       seed: int) -> tuple[float, float]:
+    """Percentile interval of `statistic(*groups)` over resamples of each group's members (runs)."""
+    rng = np.random.default_rng(seed)
+    groups = [np.asarray(g, dtype=float) for g in groups]
+    values = [statistic(*(rng.choice(g, len(g)) for g in groups)) for _ in range(resamples)]
+    tail = (1 - confidence) / 2
+    return float(np.quantile(values, tail)), float(np.quantile(values, 1 - tail))

@@ -1,0 +1,146 @@
+"""The blog's title question asked of trained discriminators: is the learned s an energy? From the probes
+of every probed experiment (energygan.probes): a table per domain (2D mixtures: s against E_P, s* and
+log q/p; MNIST: the AUROC of s against off-manifold inputs), the probes over training, and the claims with
+verdicts computed from the runs and the tolerances in config.
+
+A claim's effect is a mean over runs (or a difference of two means) with a seeded bootstrap percentile
+interval; it is decided only when the interval lies on one side of the tolerance and each side has at
+least `min_runs` runs, and is "not established at this scale" otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .grid_search import VERDICTS, matches
+from .statistics import bootstrap_interval
+
+RUN_KEYS = ["dataset", "discriminator", "loss", "f", "pt_weight"]
+SELECTABLE = RUN_KEYS + ["loss_name"]  # what config's title_question.groups may select runs by
+MIXTURE_COLUMNS = [f"{points}_{target}_{stat}" for points in ("plane", "samples")
+                   for target in ("energy", "optimum", "energy_difference") for stat in ("spearman", "pearson")] + \
+    ["plane_optimum_relative_error", "samples_optimum_relative_error", "plane_optimum_excluded", "spread_on_p",
+     "spread_in_margins", "flatness", "s_mean_p", "s_mean_q", "spread_pq_in_margins"]
+IMAGE_COLUMNS = ["auroc_noise", "auroc_shuffled", "auroc_inverted", "auroc_samples", "spread_on_p",
+                 "spread_in_margins", "flatness", "s_mean_p", "s_mean_q", "spread_pq_in_margins"]
+
+
+def final(probes: pd.DataFrame) -> pd.DataFrame:
+    """Each run at the end of its training."""
+    return probes[np.isclose(probes["fraction"], 1.0)]
+
+
+def per_setting(probes: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Mean of each probe per (dataset, discriminator, loss, f, pull-away weight) at the end of training, with
+    how many runs it rests on and how many of them diverged (and so have no probe)."""
+    runs = final(probes)
+    grouped = runs.groupby(RUN_KEYS, sort=False)
+    table = grouped[[c for c in columns if c in runs]].mean()
+    table.insert(0, "diverged", grouped["status"].apply(lambda s: int((s != "ok").sum())))
+    table.insert(0, "runs", grouped.size())
+    return table.reset_index()
+
+
+def threshold_verdict(values, threshold: float, above: bool, settings: dict) -> dict:
+    """Is the mean of `values` above (or below) `threshold`? Decided only when the bootstrap interval lies
+    wholly on one side and there are at least min_runs values."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    row = {"runs": str(len(values)), "mean": math.nan, "ci_low": math.nan, "ci_high": math.nan, "verdict": VERDICTS[2]}
+    if len(values):
+        low, high = bootstrap_interval(np.mean, (values,), settings["confidence"], settings["bootstrap"], settings["seed"])
+        row.update(mean=float(values.mean()), ci_low=low, ci_high=high)
+        if len(values) >= settings["min_runs"]:
+            holds, fails = (low > threshold, high < threshold) if above else (high < threshold, low > threshold)
+            row["verdict"] = VERDICTS[0] if holds else VERDICTS[1] if fails else VERDICTS[2]
+    return row
+
+
+def difference_verdict(a, b, margin: float, settings: dict) -> dict:
+    """Is mean(a) - mean(b) at most `margin` ("A is no better than B")? Decided as threshold_verdict, on the
+    interval of the difference over resamples of each group's runs."""
+    a, b = (np.asarray(v, dtype=float) for v in (a, b))
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    row = {"runs": f"{len(a)} vs {len(b)}", "mean": math.nan, "ci_low": math.nan, "ci_high": math.nan,
+           "verdict": VERDICTS[2]}
+    if len(a) and len(b):
+        low, high = bootstrap_interval(lambda x, y: x.mean() - y.mean(), (a, b), settings["confidence"],
+                                       settings["bootstrap"], settings["seed"])
+        row.update(mean=float(a.mean() - b.mean()), ci_low=low, ci_high=high)
+        if min(len(a), len(b)) >= settings["min_runs"]:
+            row["verdict"] = VERDICTS[0] if high < margin else VERDICTS[1] if low > margin else VERDICTS[2]
+    return row
+
+
+def claims(probes: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
+    """The post's claims about trained discriminators, each decided from the probes at the end of training."""
+    runs, tol, settings = final(probes), spec["tolerances"], spec["verdicts"]
+    mixtures, images = runs[runs["dataset"] != "mnist"], runs[runs["dataset"] == "mnist"]
+    statistic = spec["statistic"]
+
+    def logistic(table):
+        return table[matches(table, spec["groups"]["logistic GAN"])]
+
+    def ebgan(table):
+        return table[matches(table, spec["groups"]["EBGAN"])]
+
+    def dead(table) -> int:
+        return int((table.get("spread_pq_in_margins", pd.Series(dtype=float)) < tol["dead_below"]).sum())
+    column = f"plane_energy_difference_{statistic}"
+    rows = [{"claim": "a trained logistic GAN's s tracks E_P - E_Q = log q/p", "source": "blog",
+             "measure": f"mean weighted {statistic} correlation of s with log q/p over the plane",
+             "tolerance": f"above {tol['tracks']}", "scale": scale,
+             **threshold_verdict(logistic(mixtures)[column], tol["tracks"], True, settings)}]
+    column = f"plane_energy_{statistic}"
+    rows.append({"claim": "a trained EBGAN's s tracks the data's energy E_P no better than a logistic GAN's "
+                          "(the title: 'normal GANs are slightly more energy-based')", "source": "blog",
+                 "measure": f"EBGAN minus logistic GAN: mean weighted {statistic} correlation of s with E_P = -log p "
+                            f"(EBGAN runs whose D is dead, s varying by less than {tol['dead_below']} m over data and "
+                            f"samples: {dead(ebgan(mixtures))}; their s still ranks points)",
+                 "tolerance": f"difference below {tol['no_better']}", "scale": scale,
+                 **difference_verdict(ebgan(mixtures)[column], logistic(mixtures)[column], tol["no_better"], settings)})
+    for domain, table in (("2D mixtures", mixtures), ("MNIST", images)):
+        hinge = ebgan(table)
+        spread = hinge.get("spread_in_margins", pd.Series(dtype=float))
+        alive = hinge.get("spread_pq_in_margins", pd.Series(dtype=float)) >= tol["dead_below"]
+        rows.append({"claim": f"a trained EBGAN's D is flat on the data (Theorem 2), {domain}", "source": "EBGAN paper",
+                     "measure": "mean std of s on the data in margins m (one value in [0, m] at equilibrium), over the "
+                                f"runs whose s varies over data and samples by at least {tol['dead_below']} m; "
+                                f"left out, a dead D: {dead(hinge)} of {len(hinge)}",
+                     "tolerance": f"below {tol['flat']} m", "scale": scale,
+                     **threshold_verdict(spread[alive], tol["flat"], False, settings)})
+    return pd.DataFrame(rows)
+
+
+def scale_label(probes: pd.DataFrame, spec: dict) -> str:
+    runs = final(probes)
+    parts = [f"{name}: {len(t)} runs, {'/'.join(map(str, sorted(t['step'].unique())))} steps"
+             for name, t in runs.groupby("experiment", sort=False)]
+    plane = spec["plane"]
+    return (f"{'; '.join(parts)}; 2D: plane {plane['points']}^2 over +-{plane['extent']}, q from "
+            f"{spec['kde_samples']} samples; {spec['samples']} probe points per set")
+
+
+def write_outputs(probe_csvs: list[str], spec: dict, out_dir) -> None:
+    """claims, energy_2d and auroc_mnist (csv and html), over_training.png, into `out_dir`."""
+    from . import plots
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    probes = pd.concat([pd.read_csv(path) for path in probe_csvs], ignore_index=True)
+    scale = scale_label(probes, spec)
+    tables = {"claims": (claims(probes, spec, scale), "The title question: the post's claims about trained "
+                         f"discriminators, verdicts from a {spec['verdicts']['confidence']:.0%} bootstrap interval"),
+              "energy_2d": (per_setting(probes[probes["dataset"] != "mnist"], MIXTURE_COLUMNS),
+                            f"2D mixtures: the learned s against E_P, s* and log q/p ({spec['statistic']} and Pearson "
+                            "correlations weighted by (p+q)/2; relative error of s against s*)"),
+              "auroc_mnist": (per_setting(probes[probes["dataset"] == "mnist"], IMAGE_COLUMNS),
+                              "MNIST: the AUROC of s, test digits (low) against inputs off the data (high)")}
+    for name, (table, title) in tables.items():
+        table.to_csv(out / f"{name}.csv", index=False)
+        plots.html_table(table, out / f"{name}.html", title=f"{title} [{scale}]")
+    plots.probes_over_training(probes, spec["statistic"], out / "over_training.png",
+                               f"The probes over training (mean over runs)\n{scale}")

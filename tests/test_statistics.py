@@ -1,0 +1,64 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from energygan import statistics as st
+
+
+def test_superiority_counts_wins_and_half_ties_over_all_pairs():
+    # pairs (a, b): (3,2) win, (3,2) win, (1,2) loss, (1,2) loss, (2,2) tie, (2,2) tie -> (2 + 1) / 6
+    assert st.superiority([3, 1, 2], [2, 2]) == pytest.approx(0.5)
+    assert st.superiority([3, 2], [2, 1]) == pytest.approx((1 + 1 + 0.5 + 1) / 4)
+    assert st.superiority([5], [1, 2, 3]) == 1.0 and st.superiority([0], [1, 2]) == 0.0
+    # a diverged run (-inf) loses to every scored run and ties with another diverged run
+    assert st.superiority([-math.inf], [0.0]) == 0.0
+    assert st.superiority([-math.inf], [-math.inf]) == 0.5
+
+
+def test_bootstrap_interval_degenerates_where_every_resample_agrees_and_covers_the_estimate():
+    assert st.bootstrap_interval(st.superiority, ([5, 6, 7], [1, 2]), 0.95, 200, 0) == (1.0, 1.0)
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(0.3, 1, 40), rng.normal(0, 1, 40)
+    low, high = st.bootstrap_interval(st.superiority, (a, b), 0.9, 1000, 0)
+    assert low < st.superiority(a, b) < high
+    assert (low, high) == st.bootstrap_interval(st.superiority, (a, b), 0.9, 1000, 0)  # seeded
+    # the bootstrap's own loop, written out: the 5% and 95% quantiles of superiority over resamples
+    draws = np.random.default_rng(0)
+    values = []
+    for _ in range(1000):
+        ra, rb = draws.choice(a, len(a)), draws.choice(b, len(b))
+        values.append(np.mean([(x > y) + 0.5 * (x == y) for x in ra for y in rb]))
+    assert low == pytest.approx(np.quantile(values, 0.05)) and high == pytest.approx(np.quantile(values, 0.95))
+
+
+def test_bootstrap_interval_of_a_one_group_statistic():
+    low, high = st.bootstrap_interval(np.mean, ([1.0, 2.0, 3.0, 10.0],), 0.95, 500, 0)
+    assert 1.0 <= low < 4.0 < high <= 10.0
+
+
+def test_weighted_pearson_equals_pearson_of_the_repeated_sample():
+    # integer weights = repeating each point that many times
+    a, b, w = np.array([1.0, 2.0, 4.0, 7.0]), np.array([2.0, 1.0, 5.0, 6.0]), np.array([1, 3, 2, 1])
+    expected = np.corrcoef(np.repeat(a, w), np.repeat(b, w))[0, 1]
+    assert st.weighted_pearson(a, b, w) == pytest.approx(expected, abs=1e-12)
+    assert st.weighted_pearson(a, b, 10 * w) == pytest.approx(expected, abs=1e-12)  # scale of the weights
+    assert st.weighted_pearson(a, 3 * a - 1, w) == pytest.approx(1.0)
+    assert math.isnan(st.weighted_pearson(a, np.ones(4), w))  # a constant has no correlation
+
+
+def test_weighted_spearman_equals_spearman_of_the_repeated_sample_ties_included():
+    a, b, w = np.array([1.0, 2.0, 2.0, 7.0, 9.0]), np.array([5.0, 1.0, 3.0, 3.0, 8.0]), np.array([2, 1, 3, 1, 2])
+    ra, rb = pd.Series(np.repeat(a, w)).rank(), pd.Series(np.repeat(b, w)).rank()  # average ranks
+    assert st.weighted_spearman(a, b, w) == pytest.approx(np.corrcoef(ra, rb)[0, 1], abs=1e-12)
+    # any increasing map keeps the rank correlation at 1
+    assert st.weighted_spearman(a, np.exp(a), w) == pytest.approx(1.0)
+
+
+def test_weighted_relative_error_by_hand():
+    t, w = np.array([0.0, 2.0]), np.array([1.0, 1.0])  # weighted mean 1, spread 1
+    assert st.weighted_relative_error(t, t, w) == 0.0
+    assert st.weighted_relative_error([1.0, 1.0], t, w) == pytest.approx(1.0)  # the best constant
+    assert st.weighted_relative_error([0.5, 2.5], t, w) == pytest.approx(0.5)
+    assert math.isnan(st.weighted_relative_error([1.0, 2.0], [3.0, 3.0], w))

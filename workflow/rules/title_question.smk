@@ -1,0 +1,73 @@
+# The blog's title question asked of trained discriminators: every run of each probed experiment is probed
+# at its snapshots and at the end (is s an energy? on 2D mixtures against -log p, s* and log q/p; on MNIST,
+# is s lower on test digits than off the data?), then the claims are decided and the tables and figures made.
+from energygan import title_question as _title
+
+TITLE = config.get("title_question")
+TITLE_CATEGORY = "6. Title question: is the discriminator an energy?"
+
+
+def probed_experiments():
+    return TITLE["experiments"] if TITLE else []
+
+
+def is_mixture(name):
+    return config["experiments"][name]["dataset"] != "mnist"
+
+
+def title_question_outputs():
+    if not TITLE:
+        return []
+    return expand("results/title_question/{name}", name=["claims.csv", "claims.html", "energy_2d.csv", "energy_2d.html",
+                                                        "auroc_mnist.csv", "auroc_mnist.html", "over_training.png"]) + \
+           [f"results/{name}/energy_maps.png" for name in probed_experiments() if is_mixture(name)]
+
+
+if TITLE:
+    if missing := sorted(set(probed_experiments()) - set(config["experiments"])):
+        raise ValueError(f"config: title_question.experiments names {missing}, which `experiments` does not declare; "
+                         f"declared: {sorted(config['experiments'])}")
+    for _key, _selector in TITLE["groups"].items():
+        if unknown := sorted(set(_selector) - set(_title.SELECTABLE)):
+            raise ValueError(f"config: title_question.groups.{_key} selects runs by {unknown}; known: {sorted(_title.SELECTABLE)}")
+    _PROBE_SETTINGS = {k: v for k, v in TITLE.items() if k in ("plane", "samples", "kde_samples", "seed", "figure_f")}
+
+    for _name in probed_experiments():
+        _mnist = not is_mixture(_name)
+
+        rule:
+            name:
+                f"probe_{_name}"
+            input:
+                run_outputs(_name),
+                MNIST_PREPARED if _mnist else [],
+            output:
+                f"results/{_name}/probes.csv",
+                [] if _mnist else report(f"results/{_name}/energy_maps.png", category=TITLE_CATEGORY,
+                                         subcategory="2D mixtures", caption="../report/title_energy_maps.rst"),
+            params:
+                settings=as_json({"experiment": _name, "settings": _PROBE_SETTINGS, "eval_seed": EVAL["seed"],
+                                  "run_dirs": [s.run_dir(r) for s in SHARDS if s.experiment == _name for r in s.runs]}),
+                prepared="data/mnist/prepared" if _mnist else "",
+            log:
+                f"logs/title_question/probe_{_name}.log",
+            shell:
+                "energygan probe --in {params.prepared} --out {output} --params {params.settings:q} 2>&1 | tee {log}"
+
+    rule title_question:
+        input:
+            [f"results/{name}/probes.csv" for name in probed_experiments()],
+        output:
+            [report(path, category="0. Claims", subcategory="0. Title question (trained runs)",
+                    caption="../report/title_claims.rst")
+             if path.endswith("claims.html") else
+             report(path, category=TITLE_CATEGORY, subcategory="Tables and probes over training",
+                    caption=f"../report/title_{Path(path).stem}.rst")
+             if path.endswith((".html", ".png")) else path
+             for path in title_question_outputs() if path.startswith("results/title_question/")],
+        params:
+            settings=as_json({"spec": TITLE}),
+        log:
+            "logs/title_question/title_question.log",
+        shell:
+            "energygan title-question --in {input} --out results/title_question --params {params.settings:q} 2>&1 | tee {log}"
