@@ -191,11 +191,11 @@ def theory_claims(inputs, outputs, tolerances):
     """The claims table (CSV and HTML) from the theory tables named in inputs."""
     import pandas as pd
 
-    from . import plots, theory
+    from . import report, theory
     tables = {Path(p).stem: pd.read_csv(p) for p in inputs}
     claims = theory.claims(tables, tolerances)
     _write_table(claims, outputs[0])
-    plots.html_table(claims, outputs[1], title="Claims of the blog post, checked")
+    report.html_table(claims, outputs[1], title="Claims of the blog post, checked")
 
 
 @command("render-table")
@@ -203,8 +203,8 @@ def render_table(inputs, outputs):
     """An HTML rendering of the CSV table inputs[0], for the report."""
     import pandas as pd
 
-    from . import plots
-    plots.html_table(pd.read_csv(inputs[0]), outputs[0], title=Path(inputs[0]).stem.replace("_", " "))
+    from . import report
+    report.html_table(pd.read_csv(inputs[0]), outputs[0], title=Path(inputs[0]).stem.replace("_", " "))
 
 
 def _write_table(table, path) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import report
 from .statistics import bootstrap_interval, superiority
 
 SCORE = "ebgan_score"
@@ -180,7 +181,7 @@ def write_outputs(runs_csv, reference_csv, spec: dict, grid_sizes: dict, out_dir
 
     def table(frame: pd.DataFrame, name: str, title: str) -> None:
         frame.to_csv(out / f"{name}.csv", index=False)
-        plots.html_table(frame, out / f"{name}.html", title=f"{title} [{scale}]")
+        report.html_table(frame, out / f"{name}.html", title=f"{title} [{scale}]")
 
     table(claims(runs, spec, scale), "verdicts",
           f"EBGAN's grid search: the paper's claims, verdicts from P(I'_A > I'_B) with a "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import textwrap
 from pathlib import Path
 
@@ -95,20 +94,6 @@ def hinge_learned(p: dict, theta: list, margin: float, learned, path) -> None:
     ax.set(xlabel="x", ylabel="s(x)", title=f"EBGAN hinge, m={margin:g}: P=N(0,1) blue, Q green")
     ax.legend(fontsize=8, loc="upper left")
     _save(fig, path)
-
-
-def html_table(table: pd.DataFrame, path, title: str) -> None:
-    """A self-contained HTML rendering of a table (Snakemake's report shows CSV only as a download)."""
-    styled = table.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="", border=0,
-                           classes="energygan")
-    css = ("body{font-family:sans-serif;font-size:13px} table{border-collapse:collapse}"
-           "td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left}"
-           "th{background:#f0f0f0}")
-    styled = styled.replace("<td>supported</td>", '<td style="background:#d9f2d9">supported</td>')
-    styled = styled.replace("<td>refuted</td>", '<td style="background:#f8d7d7">refuted</td>')
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-                          f"<style>{css}</style></head><body><h3>{html.escape(title)}</h3>{styled}</body></html>")
 
 
 def samples(images: torch.Tensor, path, means: torch.Tensor | None = None) -> None:
@@ -258,7 +243,8 @@ def probes_over_training(probes: pd.DataFrame, statistic: str, path, title: str)
     fig, axes = plt.subplots(1, max(len(panels), 1), figsize=(3.6 * max(len(panels), 1), 3.4), squeeze=False)
     for ax, (dataset, column, name) in zip(axes[0], panels):
         subset = probes[(probes["dataset"] == dataset) & (probes["status"] == "ok")]
-        hue = subset["loss"] + subset["discriminator"].map({"mlp": "", "autoencoder": " (AE)"})
+        hue = (subset["loss"] + subset["discriminator"].map({"mlp": "", "autoencoder": " (AE)"})
+               + subset["pt_weight"].map(lambda w: f" PT {w:g}" if w else ""))
         sns.lineplot(x=subset["fraction"], y=subset[column], hue=hue, marker="o", errorbar=None, ax=ax)
         ax.set(title=name, xlabel="fraction of training", ylabel="")
         ax.title.set_fontsize(9)

@@ -9,10 +9,10 @@ import io
 import json
 from pathlib import Path
 
-import torch
-
-from . import models
 from .data.download import atomic_path
+
+# torch is imported where tensors are read or written: the table jobs that only read the JSON files start
+# in a second rather than five
 
 GENERATOR, DISCRIMINATOR = "generator.pt", "discriminator.pt"
 SAMPLES, CURVES, MANIFEST, METRICS = "samples.png", "curves.csv", "manifest.json", "metrics.json"
@@ -27,6 +27,7 @@ class RunFileError(ValueError):
 
 def save_tensors(obj, path: str | Path) -> None:
     """torch.save, serialised in memory first and renamed into place: no partial file under `path`."""
+    import torch
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     with atomic_path(path) as part:
@@ -91,6 +92,7 @@ def read_metrics(run_dir: str | Path) -> dict:
 
 
 def _load_state(path: str | Path, meta: tuple) -> dict:
+    import torch
     path = Path(path)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
@@ -105,6 +107,9 @@ def _load_state(path: str | Path, meta: tuple) -> dict:
 def load_generator(path: str | Path, out_activation: str):
     """A callable z [N, z_dim] -> samples [N, out_dim] from a saved generator, in evaluation mode (batch
     normalization from its running statistics)."""
+    import torch
+
+    from . import models
     state = _load_state(path, ("meta.widths",))
     widths, batch_norm = state.pop("meta.widths").tolist(), bool(state.pop("meta.batch_norm", False))
     net = models.generator(1, widths[0], len(widths) - 1, widths[1], widths[-1], batch_norm)
@@ -121,6 +126,9 @@ def load_generator(path: str | Path, out_activation: str):
 def load_discriminator(path: str | Path):
     """A callable x [N, in_dim] -> s(x) [N] from a saved discriminator, in evaluation mode (batch
     normalization from its running statistics, no dropout)."""
+    import torch
+
+    from . import models
     state = _load_state(path, ("meta.shape", "meta.autoencoder", "meta.batch_norm", "meta.positive"))
     (in_dim, n_layers, size), autoencoder = state.pop("meta.shape").tolist(), bool(state.pop("meta.autoencoder"))
     batch_norm, positive = bool(state.pop("meta.batch_norm")), state.pop("meta.positive").reshape(1)

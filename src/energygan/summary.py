@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import runfolder
+from . import report, runfolder
 from .registry import label
 
 SCORES = {  # score -> True where higher is better
@@ -111,14 +111,13 @@ def figure_kinds(experiment: dict) -> list[str]:
 
 
 def write_tables(runs_csv, reference_csv, experiment: str, confidence: float, out_csv, out_html) -> pd.DataFrame:
-    from . import plots
     runs = pd.read_csv(runs_csv)
     runs = runs[runs["experiment"] == experiment]
     aggregated = aggregate(runs, confidence)
     table = with_reference(aggregated, pd.read_csv(reference_csv))
     Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out_csv, index=False)
-    plots.html_table(table, out_html, title=f"{experiment}: mean over seeds, {confidence:.0%} t-interval; "
+    report.html_table(table, out_html, title=f"{experiment}: mean over seeds, {confidence:.0%} t-interval; "
                                             "reference rows (real data) first")
     best, worst = ranking(aggregated, runs["dataset"].iloc[0])
     score = HEADLINE[family(runs["dataset"].iloc[0])]

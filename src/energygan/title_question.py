@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import report
 from .grid_search import VERDICTS, matches
 from .statistics import bootstrap_interval
 
@@ -141,6 +142,6 @@ def write_outputs(probe_csvs: list[str], spec: dict, out_dir) -> None:
                               "MNIST: the AUROC of s, test digits (low) against inputs off the data (high)")}
     for name, (table, title) in tables.items():
         table.to_csv(out / f"{name}.csv", index=False)
-        plots.html_table(table, out / f"{name}.html", title=f"{title} [{scale}]")
+        report.html_table(table, out / f"{name}.html", title=f"{title} [{scale}]")
     plots.probes_over_training(probes, spec["statistic"], out / "over_training.png",
                                f"The probes over training (mean over runs)\n{scale}")

@@ -10,6 +10,7 @@ rule build_evaluator:
         MNIST_PREPARED,
     output:
         EVALUATOR,
+    priority: max([s.steps for s in SHARDS], default=0) + 1  # before any training job: every MNIST score waits for it
     params:
         settings=as_json(EVAL["classifier"]),
     log:
@@ -26,8 +27,10 @@ rule reference_mnist:
         "results/reference/mnist.csv",
     params:
         settings=as_json({"dataset": "mnist", "settings": SCORE_SETTINGS}),
+    log:
+        "logs/evaluate/reference_mnist.log",
     shell:
-        "energygan reference-scores --in data/mnist/prepared results/evaluator --out {output} --params {params.settings:q}"
+        "energygan reference-scores --in data/mnist/prepared results/evaluator --out {output} --params {params.settings:q} 2>&1 | tee {log}"
 
 
 rule reference_mixture:
@@ -37,8 +40,10 @@ rule reference_mixture:
         dataset="ring8|grid25",
     params:
         settings=lambda w: as_json({"dataset": w.dataset, "settings": SCORE_SETTINGS}),
+    log:
+        "logs/evaluate/reference_{dataset}.log",
     shell:
-        "energygan reference-scores --out {output} --params {params.settings:q}"
+        "energygan reference-scores --out {output} --params {params.settings:q} 2>&1 | tee {log}"
 
 
 for _shard in SHARDS:

@@ -25,8 +25,10 @@ rule summarize_runs:
     params:
         settings=as_json({"run_dirs": {name: [s.run_dir(r) for s in SHARDS if s.experiment == name for r in s.runs]
                                        for name in config["experiments"]}}),
+    log:
+        "logs/summary/summarize_runs.log",
     shell:
-        "energygan summarize --out {output} --params {params.settings:q}"
+        "energygan summarize --out {output} --params {params.settings:q} 2>&1 | tee {log}"
 
 
 for _name, _experiment in config["experiments"].items():
@@ -64,5 +66,7 @@ for _name, _experiment in config["experiments"].items():
         params:
             settings=as_json({"experiment": _name, "kinds": _kinds,
                               "settings": {"seed": EVAL["seed"], "plot_samples": EVAL["plot_samples"]}}),
+        log:
+            f"logs/summary/figures_{_name}.log",
         shell:
-            "energygan experiment-figures --in {input} --out {output} --params {params.settings:q}"
+            "energygan experiment-figures --in {input} --out {output} --params {params.settings:q} 2>&1 | tee {log}"

@@ -17,8 +17,10 @@ rule theory_penalties:
                caption="../report/penalties.rst"),
     params:
         settings=as_json({"losses": THEORY["losses"]}),
+    log:
+        "logs/theory/theory_penalties.log",
     shell:
-        "energygan theory-penalties --out {output} --params {params.settings:q}"
+        "energygan theory-penalties --out {output} --params {params.settings:q} 2>&1 | tee {log}"
 
 
 rule theory_optimum_check:
@@ -26,8 +28,10 @@ rule theory_optimum_check:
         "results/theory/optimum_check.csv",
     params:
         settings=as_json({"losses": THEORY["losses"]}),
+    log:
+        "logs/theory/theory_optimum_check.log",
     shell:
-        "energygan theory-optimum --out {output} --params {params.settings:q}"
+        "energygan theory-optimum --out {output} --params {params.settings:q} 2>&1 | tee {log}"
 
 
 rule theory_inner_loop:
@@ -56,8 +60,10 @@ rule theory_outer_loop:
                           "nonlinearities": THEORY["nonlinearities"], "mc_samples": THEORY["outer_loop"]["mc_samples"],
                           "seed": THEORY["outer_loop"]["seed"],
                           "learned_hinge": {**THEORY["outer_loop"]["learned_hinge"], "margin": hinge_margin()}}),
+    log:
+        "logs/theory/theory_outer_loop.log",
     shell:
-        "energygan theory-outer --out {output} --params {params.settings:q}"
+        "energygan theory-outer --out {output} --params {params.settings:q} 2>&1 | tee {log}"
 
 
 rule theory_renyi_bias:
@@ -65,8 +71,10 @@ rule theory_renyi_bias:
         "results/theory/renyi_bias.csv",
     params:
         settings=as_json({**THEORY["gaussians"], **THEORY["renyi_bias"]}),
+    log:
+        "logs/theory/theory_renyi_bias.log",
     shell:
-        "energygan theory-renyi-bias --out {output} --params {params.settings:q}"
+        "energygan theory-renyi-bias --out {output} --params {params.settings:q} 2>&1 | tee {log}"
 
 
 rule theory_formula_checks:
@@ -74,8 +82,10 @@ rule theory_formula_checks:
         "results/theory/formula_checks.csv",
     params:
         settings=as_json({**THEORY["gaussians"], **THEORY["formula_checks"], "margin": hinge_margin()}),
+    log:
+        "logs/theory/theory_formula_checks.log",
     shell:
-        "energygan theory-formulas --out {output} --params {params.settings:q}"
+        "energygan theory-formulas --out {output} --params {params.settings:q} 2>&1 | tee {log}"
 
 
 rule theory_claims:
@@ -87,8 +97,10 @@ rule theory_claims:
                caption="../report/claims.rst"),
     params:
         settings=as_json({"tolerances": THEORY["tolerances"]}),
+    log:
+        "logs/theory/theory_claims.log",
     shell:
-        "energygan theory-claims --in {input} --out {output} --params {params.settings:q}"
+        "energygan theory-claims --in {input} --out {output} --params {params.settings:q} 2>&1 | tee {log}"
 
 
 rule theory_tables_html:
@@ -99,5 +111,7 @@ rule theory_tables_html:
                caption="../report/theory_table.rst", labels={"table": "{name}"}),
     wildcard_constraints:
         name="optimum_check|inner_loop_1d|inner_loop_2d|outer_loop|renyi_bias|formula_checks",
+    log:
+        "logs/theory/theory_tables_html_{name}.log",
     shell:
-        "energygan render-table --in {input} --out {output}"
+        "energygan render-table --in {input} --out {output} 2>&1 | tee {log}"
