@@ -149,8 +149,7 @@ def run_columns(experiment: str, manifest: dict) -> dict:
     run, setup = manifest["run"], manifest["setup"]
     return {"experiment": experiment, "run_id": run["run_id"], "dataset": setup["dataset"],
             "discriminator": setup["discriminator"], "loss_name": parse(run["loss"])[0], "loss": label(run["loss"]),
-            "f": label(run["f"]),
-            "pt_weight": run["pt_weight"], "seed": run["seed"], "status": manifest["status"]}
+            "f": label(run["f"]), "pt_weight": run["pt_weight"], "seed": run["seed"], "status": manifest["status"]}
 
 
 def probe_experiment(experiment: str, run_dirs: list[str], settings: dict, eval_seed: int,
@@ -172,7 +171,8 @@ def probe_experiment(experiment: str, run_dirs: list[str], settings: dict, eval_
     for run_dir in map(Path, run_dirs):
         manifest = runfolder.read_manifest(run_dir)
         z_dim, steps = manifest["setup"]["z_dim"], manifest["setup"]["steps"]
-        for step, folder in checkpoints(run_dir, manifest):
+        kept = checkpoints(run_dir, manifest)
+        for step, folder in kept:
             row = {**run_columns(experiment, manifest), "step": step, "fraction": step / steps}
             if step == steps and manifest["status"] != "ok":
                 rows.append(row)
@@ -191,7 +191,7 @@ def probe_experiment(experiment: str, run_dirs: list[str], settings: dict, eval_
                 row["spread_in_margins"] = row["spread_on_p"] / loss.margin
                 row["spread_pq_in_margins"] = row["spread_on_pq"] / loss.margin
             rows.append(row)
-        print(f"{run_dir.name}: probed {len(checkpoints(run_dir, manifest))} checkpoints", file=sys.stderr)
+        print(f"{run_dir.name}: probed {len(kept)} checkpoints", file=sys.stderr)
     table = pd.DataFrame(rows)
     with atomic_path(out_csv) as part:
         table.to_csv(part, index=False)

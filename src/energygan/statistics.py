@@ -14,10 +14,10 @@ def _arrays(*values):
     return [np.asarray(v, dtype=float).ravel() for v in values]
 
 
-def _scaled(x: np.ndarray, by: np.ndarray | None = None) -> np.ndarray:
-    """x / max|by| (by = x if None): squares of s* = q/p, which can reach 1e300, stay finite; the statistics
+def _scaled(x: np.ndarray, top: float | None = None) -> np.ndarray:
+    """x / top (default max|x|): squares of s* = q/p, which can reach 1e300, stay finite; the statistics
     below do not change under this scaling."""
-    top = np.abs(x if by is None else by).max(initial=0.0)
+    top = np.abs(x).max(initial=0.0) if top is None else top
     return x / top if 0 < top < np.inf else x
 
 
@@ -52,8 +52,8 @@ def weighted_relative_error(estimate, target, weights) -> float:
     """Weighted RMS of (estimate - target) over the target's weighted standard deviation: 0 is exact, 1 is
     no better than the right constant."""
     s, t, w = _arrays(estimate, target, weights)
-    top = np.abs(np.concatenate([s, t])).max(initial=0.0)
-    s, t, w = _scaled(s, np.array([top])), _scaled(t, np.array([top])), w / w.sum()
+    top = np.abs(np.concatenate([s, t])).max(initial=0.0)  # one scale for both: their difference matters
+    s, t, w = _scaled(s, top), _scaled(t, top), w / w.sum()
     spread = math.sqrt(w @ (t - w @ t) ** 2)
     return math.sqrt(w @ (s - t) ** 2) / spread if spread > 0 else math.nan
 

@@ -505,8 +505,10 @@ def train_batch(setup: Setup, runs: list[Run], run_dirs: list[str], checkpoint: 
     t0 = time.time()
     trainer = Trainer(setup, runs, load_data(setup, prepared_dir), device)
 
+    snapshot_steps = set(setup.snapshot_steps)
+
     def keep_snapshot(trainer):
-        if trainer.progress.step in setup.snapshot_steps:
+        if trainer.progress.step in snapshot_steps:
             for k, run_dir in enumerate(run_dirs):
                 runfolder.write_snapshot(run_dir, trainer.progress.step, trainer.generator_state(k),
                                          trainer.discriminator_state(k))
