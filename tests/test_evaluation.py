@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from energygan import evaluation, training
+from energygan import datasets, evaluation, training
 
 
 def one_hot(classes, n=10):
@@ -106,7 +106,7 @@ def test_build_evaluator_refuses_a_classifier_below_the_accuracy_floor(tmp_path)
 # --- 2D mixtures ---------------------------------------------------------------------------------
 
 def test_mixture_log_density_integrates_to_one():
-    data = training.MixtureData("ring8")
+    data = datasets.load("ring8")
     axis = torch.linspace(-3, 3, 601, dtype=torch.float64)
     grid = torch.cartesian_prod(axis, axis)
     mass = data.log_density(grid).exp().sum().item() * (axis[1] - axis[0]).item() ** 2
@@ -114,7 +114,7 @@ def test_mixture_log_density_integrates_to_one():
 
 
 def test_mixture_scores_of_p_itself_and_of_a_collapsed_generator():
-    data = training.MixtureData("ring8")
+    data = datasets.load("ring8")
     key = torch.tensor([3])
     p_samples = data.sample(key, 0, 4000)[0]
     fresh = data.sample(key, 1, 4000)[0]

@@ -67,7 +67,7 @@ def test_pull_away_regressions_of_public_implementations():
 
 
 def test_autoencoder_energy_is_per_sample_mean_squared_error():
-    ae = models.StackedAutoencoder(2, 6, 3, 4)
+    ae = models.StackedAutoencoder(2, [6], 3, 4)
     ae.reset([torch.Generator().manual_seed(s) for s in (0, 1)])
     x = torch.rand(2, 5, 6)
     energy, code = ae(x)
@@ -106,18 +106,18 @@ def test_batch_norm_normalises_each_run_with_its_own_statistics_like_torch_batch
 
 
 def test_batch_norm_sits_after_every_weight_layer_but_the_generators_output_and_the_discriminators_input():
-    g = models.generator(2, z_dim=3, n_layers=4, size=5, out_dim=6, batch_norm=True)
-    d = models.mlp_discriminator(2, in_dim=6, n_layers=4, size=5, batch_norm=True)
-    ae = models.StackedAutoencoder(2, in_dim=6, n_layers=4, size=5, batch_norm=True)
+    g = models.MLPGenerator(2, z_dim=3, shape=[6], n_layers=4, size=5, batch_norm=True)
+    d = models.MLPDiscriminator(2, shape=[6], n_layers=4, size=5, batch_norm=True)
+    ae = models.StackedAutoencoder(2, shape=[6], n_layers=4, size=5, batch_norm=True)
     assert sorted(g.norms) == ["0", "1", "2"]          # hidden layers 0-2; output layer 3 plain
     assert sorted(d.norms) == ["1", "2"]               # input layer 0 and the output s(x) plain
     assert sorted(ae.encoder.norms) == ["1", "2"]      # encoder input plain; the one-layer decoder plain
-    assert not models.generator(2, 3, 4, 5, 6).norms   # off by default
+    assert not models.MLPGenerator(2, 3, [6], 4, 5).norms   # off by default
 
 
 def test_mlp_with_batch_norm_equals_a_loop_over_runs():
     torch.manual_seed(2)
-    g = models.generator(2, z_dim=3, n_layers=3, size=5, out_dim=4, batch_norm=True)
+    g = models.MLPGenerator(2, z_dim=3, shape=[4], n_layers=3, size=5, batch_norm=True)
     g.reset([torch.Generator().manual_seed(s) for s in (0, 1)])
     z = torch.randn(2, 7, 3)
     out = g(z)

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from energygan import losses, probes, training
+from energygan import datasets, losses, probes, training
 
 SETTINGS = {"plane": {"extent": 2.0, "points": 41}, "samples": 200, "kde_samples": 300, "seed": 7, "figure_f": "identity"}
-DATA = training.MixtureData("ring8")
+DATA = datasets.load("ring8")
 
 
 def generate(z):
@@ -94,7 +94,8 @@ def test_auroc_on_a_hand_computed_case():
     constant images of 0.5, above exactly the digits whose largest pixel is below 0.5."""
     digits = torch.rand(40, 784, generator=torch.Generator().manual_seed(1)) * torch.linspace(0.2, 0.78, 40)[:, None]
     largest = digits.amax(1)
-    row = probes.probe_images(lambda x: x.amax(1), lambda z: torch.full((len(z), 784), 0.5), digits, 4, SETTINGS)
+    row = probes.probe_images(lambda x: x.amax(1), lambda z: torch.full((len(z), 784), 0.5), digits, 4, SETTINGS,
+                              datasets.get("mnist"))
     assert row["auroc_inverted"] == 1.0 and row["auroc_noise"] == 1.0
     assert row["auroc_shuffled"] == 0.5
     expected = ((0.5 > largest).double() + 0.5 * (largest == 0.5)).mean().item()

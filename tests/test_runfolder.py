@@ -25,7 +25,7 @@ def test_a_training_job_leaves_every_file_of_the_layout(run_dir):
 
 
 @pytest.mark.parametrize("name, load", [
-    (runfolder.GENERATOR, lambda p: runfolder.load_generator(p, "identity")),
+    (runfolder.GENERATOR, runfolder.load_generator),
     (runfolder.DISCRIMINATOR, runfolder.load_discriminator),
     (runfolder.MANIFEST, lambda p: runfolder.read_manifest(p.parent)),
 ])

@@ -11,7 +11,7 @@ def runs(scores, statuses=None):
     return pd.DataFrame({"experiment": "e", "dataset": "mnist", "run_id": [f"r{i}" for i in range(n)],
                          "loss": ["lsif"] * n, "f": ["identity"] * n, "seed": range(n), "lr": 1e-3,
                          "status": statuses or ["ok"] * n, "frechet_distance": scores,
-                         **{k: 1.0 for k in summary.SCORES["mnist"] if k != "frechet_distance"}})
+                         **{k: 1.0 for k in summary.SCORES["classifier"] if k != "frechet_distance"}})
 
 
 def test_aggregate_gives_the_mean_and_a_student_t_interval_over_seeds():

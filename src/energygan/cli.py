@@ -39,10 +39,10 @@ def prepare_mnist(inputs, outputs):
 
 
 @command("fetch-lsun")
-def fetch_lsun(inputs, outputs, category):
-    """A category's official LMDB zip into outputs[0]."""
+def fetch_lsun(inputs, outputs, category, url):
+    """A category's LMDB zip (`url` with {category} filled in) into outputs[0]."""
     from .data import lsun
-    lsun.fetch(category, outputs[0])
+    lsun.fetch(category, outputs[0], url)
 
 
 @command("convert-lsun")
@@ -56,7 +56,7 @@ def convert_lsun(inputs, outputs, **settings):
 
 @command("train")
 def train(inputs, outputs, batches, device):
-    """Train one shard: each batch's runs together; inputs[0] is the prepared MNIST folder (MNIST only)."""
+    """Train one shard: each batch's runs together; inputs[0]: the dataset's prepared folder, if it has one."""
     from . import training
     training.train_shard(batches, inputs[0] if inputs else None, device)
 
@@ -73,15 +73,17 @@ def build_evaluator(inputs, outputs, **settings):
 
 @command("reference-scores")
 def reference_scores(inputs, outputs, dataset, settings):
-    """The scores of real data (inputs: prepared MNIST folder and evaluator folder, for MNIST) as a CSV."""
+    """The scores of real data as a CSV; inputs: the prepared data folder, then (classifier-scored datasets)
+    the evaluator folder."""
     from . import evaluation
-    table = evaluation.reference_scores(dataset, settings, *(inputs or [None, None]))
+    table = evaluation.reference_scores(dataset, settings, *(list(inputs) + [None, None])[:2])
     _write_table(table, outputs[0])
 
 
 @command("evaluate")
 def evaluate(inputs, outputs, dataset, run_dirs, settings):
-    """metrics.json for each run folder of a shard; inputs[0] is the evaluator folder (MNIST only)."""
+    """metrics.json for each run folder of a shard; inputs[0]: the evaluator folder (classifier-scored
+    datasets) or the prepared images (fidelity-scored ones)."""
     from . import evaluation
     evaluation.evaluate_runs(run_dirs, dataset, settings, inputs[0] if inputs else None)
 

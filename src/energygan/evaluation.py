@@ -18,10 +18,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import rng, runfolder, training
+from . import datasets, rng, runfolder
 from .data.download import atomic_path
 
 EVAL_STREAM = 3  # rng stream of the evaluation noise (training uses 0-2, see training.Z_D ...)
+SCORE_NAMES = {  # what each scorer of energygan.datasets writes
+    "classifier": ["inception_score", "ebgan_score", "frechet_distance", "classes_covered", "class_kl_uniform"],
+    "density": ["modes_covered", "high_quality_share", "mode_kl_uniform", "kl_p_q", "kl_q_p"],
+    "fidelity": ["fid", "kid", "kid_std"],
+}
 
 
 # --- the MNIST classifier --------------------------------------------------------------------
@@ -189,8 +194,8 @@ def mixture_scores(samples: torch.Tensor, data, p_samples: torch.Tensor, min_sha
     distance, nearest = torch.cdist(samples.double(), data.means.double()).min(1)
     good = distance <= 3 * data.std
     covered, kl_modes = coverage(nearest[good], len(data.means), min_share) if good.any() else (0, math.nan)
-    log_q_at_p = training.log_gaussian_mixture(p_samples, samples, data.std)
-    log_q_at_q = training.log_gaussian_mixture(samples, samples, data.std, leave_one_out=True)
+    log_q_at_p = datasets.log_gaussian_mixture(p_samples, samples, data.std)
+    log_q_at_q = datasets.log_gaussian_mixture(samples, samples, data.std, leave_one_out=True)
     return {"modes_covered": covered, "high_quality_share": good.double().mean().item(),
             "mode_kl_uniform": kl_modes,
             "kl_p_q": (data.log_density(p_samples) - log_q_at_p).mean().item(),
@@ -211,29 +216,52 @@ def target_samples(data, settings: dict, draw: int = 0) -> torch.Tensor:
 
 
 def nan_scores(dataset: str) -> dict:
-    names = (["inception_score", "ebgan_score", "frechet_distance", "classes_covered", "class_kl_uniform"]
-             if dataset == "mnist" else ["modes_covered", "high_quality_share", "mode_kl_uniform", "kl_p_q", "kl_q_p"])
-    return dict.fromkeys(names, math.nan)
+    return dict.fromkeys(SCORE_NAMES[datasets.get(dataset).scorer], math.nan)
 
 
-def evaluate_runs(run_dirs: list[str], dataset: str, settings: dict, evaluator_dir: str | None) -> None:
-    """Write metrics.json into each run folder. A diverged run (or one whose samples are not finite)
-    gets NaN scores and keeps its status: it is reported, not dropped."""
-    if dataset == "mnist":
-        model, reference = load_evaluator(evaluator_dir)
+def classifier_view(dataset: datasets.Dataset, x: torch.Tensor) -> torch.Tensor:
+    """Generator samples as the evaluator's inputs: [N, 784] in [0, 1], without any padding."""
+    return dataset.stored_view(dataset.to_unit(x)).reshape(len(x), -1)
+
+
+def real_images(dataset: str, prepared_dir: str | None, settings: dict, draw: int) -> torch.Tensor:
+    """`fidelity.real_images` training images of a colour dataset as uint8 [N, 3, H, W], drawn with the
+    evaluation seed; draw 0 is what runs are scored against, draw 1 a disjoint-in-expectation fresh set."""
+    data = datasets.load(dataset, prepared_dir)
+    count = settings["fidelity"]["real_images"]
+    index = rng.integers(torch.tensor([settings["seed"]]), EVAL_STREAM, 2 + draw, (count,), len(data))[0]
+    return data.images_at(index.numpy())
+
+
+def fidelity_settings(settings: dict) -> dict:
+    return {**settings["fidelity"], "seed": settings["seed"]}
+
+
+def evaluate_runs(run_dirs: list[str], dataset: str, settings: dict, source_dir: str | None) -> None:
+    """Write metrics.json into each run folder. `source_dir`: the evaluator's folder (classifier-scored
+    datasets) or the prepared images (fidelity-scored ones). A diverged run (or one whose samples are not
+    finite) gets NaN scores and keeps its status: it is reported, not dropped."""
+    from . import fidelity
+    spec = datasets.get(dataset)
+    if spec.scorer == "classifier":
+        model, reference = load_evaluator(source_dir)
+    elif spec.scorer == "fidelity":
+        reference = real_images(dataset, source_dir, settings, draw=0)
     else:
-        data = training.MixtureData(dataset)
+        data = datasets.mixture(dataset)
         p_samples = target_samples(data, settings)
     for run_dir in map(Path, run_dirs):
         manifest = runfolder.read_manifest(run_dir)
         scores = nan_scores(dataset)
         if manifest["status"] == "ok":
-            generate = runfolder.load_generator(run_dir / runfolder.GENERATOR, "sigmoid" if dataset == "mnist" else "identity")
+            generate = runfolder.load_generator(run_dir / runfolder.GENERATOR)
             x = generate(evaluation_noise(settings["samples"], manifest["setup"]["z_dim"], settings["seed"]))
             if torch.isfinite(x).all():
-                if dataset == "mnist":
-                    probs, feats = classify(model, x, settings["batch_size"])
+                if spec.scorer == "classifier":
+                    probs, feats = classify(model, classifier_view(spec, x), settings["batch_size"])
                     scores = image_scores(probs, feats, reference, settings["min_share"])
+                elif spec.scorer == "fidelity":
+                    scores = fidelity.scores(fidelity.to_uint8(spec.to_unit(x)), reference, fidelity_settings(settings))
                 else:
                     scores = mixture_scores(x, data, p_samples, settings["min_share"])
         record = {"status": manifest["status"], "samples": settings["samples"], "eval_seed": settings["seed"],
@@ -246,7 +274,12 @@ def reference_scores(dataset: str, settings: dict, prepared_dir: str | None, eva
     """Rows of the same scores on real data, the ceiling a reader compares runs with."""
     import pandas as pd
     rows = []
-    if dataset == "mnist":
+    if datasets.get(dataset).scorer == "fidelity":
+        from . import fidelity
+        scored, fresh = real_images(dataset, prepared_dir, settings, 0), real_images(dataset, prepared_dir, settings, 1)
+        rows.append({"reference": "fresh training images against the scored set", "samples": len(fresh),
+                     **fidelity.scores(fresh, scored, fidelity_settings(settings))})
+    elif datasets.get(dataset).scorer == "classifier":  # real digits, at the evaluator's own size
         from .data import mnist
         model, stats = load_evaluator(evaluator_dir)
         accuracy_of_evaluator = json.loads((Path(evaluator_dir) / "metrics.json").read_text())["test_accuracy"]
@@ -259,7 +292,7 @@ def reference_scores(dataset: str, settings: dict, prepared_dir: str | None, eva
                          **image_scores(probs, feats, stats, settings["min_share"]),
                          "classifier_test_accuracy": accuracy_of_evaluator})
     else:
-        data = training.MixtureData(dataset)
+        data = datasets.mixture(dataset)
         p_samples, fresh = target_samples(data, settings), target_samples(data, settings, draw=1)
         rows.append({"reference": "fresh samples from P", "samples": settings["samples"],
                      **mixture_scores(fresh, data, p_samples, settings["min_share"])})

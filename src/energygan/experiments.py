@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from . import runfolder
+from . import architectures, datasets, runfolder
 from .registry import label
 from .training import Run, Setup
 
@@ -135,11 +135,18 @@ def expand(name: str, experiment: dict, checkpoint_every: int) -> list[tuple[Set
     for key in keys:
         if key not in RUN_FIELDS | SETUP_FIELDS:
             raise ValueError(f"experiment {name}: unknown setting {key!r}; known: {sorted(RUN_FIELDS | SETUP_FIELDS)}")
+    try:
+        shape = datasets.get(experiment["dataset"]).shape
+    except ValueError as err:
+        raise ValueError(f"experiment {name}: {err}") from None
     pairs = []
     for values in grid_points(name, experiment):
         setup = Setup.from_dict({**setup_base, **{k: v for k, v in values.items() if k in SETUP_FIELDS}})
         run = Run(run_id=run_id(values), **{**experiment.get("run", {}),
                                             **{k: v for k, v in values.items() if k in RUN_FIELDS}})
+        # what the engine cannot run together is refused here, when the DAG is built, not when a job starts
+        if found := architectures.problems(setup, shape, run.pt_weight > 0, run.dropout_d):
+            raise ValueError(f"experiment {name}, run {run.run_id}: " + "; ".join(found))
         pairs.append((setup, run))
     return pairs
 

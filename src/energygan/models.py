@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -133,16 +135,32 @@ class StackedMLP(nn.Module):
 # output and the discriminator's input layer (as commonly reported for EBGAN's appendix and DCGAN), and
 # never on the discriminator's output s(x).
 
-def generator(runs: int, z_dim: int, n_layers: int, size: int, out_dim: int, batch_norm: bool = False) -> StackedMLP:
-    """EBGAN Table 1's MLP generator: n_layers linear layers, `size` hidden units, ReLU."""
-    return StackedMLP(runs, [z_dim] + [size] * (n_layers - 1) + [out_dim], torch.relu,
-                      [batch_norm] * (n_layers - 1) + [False])
+class MLPGenerator(StackedMLP):
+    """EBGAN Table 1's MLP generator: n_layers linear layers, `size` hidden units, ReLU; z [K, B, z_dim] ->
+    samples [K, B, *shape] before the output activation."""
+
+    def __init__(self, runs: int, z_dim: int, shape: list, n_layers: int, size: int, batch_norm: bool = False):
+        super().__init__(runs, [z_dim] + [size] * (n_layers - 1) + [math.prod(shape)], torch.relu,
+                         [batch_norm] * (n_layers - 1) + [False])
+        self.shape = tuple(shape)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return super().forward(z).reshape(*z.shape[:2], *self.shape)
 
 
-def mlp_discriminator(runs: int, in_dim: int, n_layers: int, size: int, batch_norm: bool = False) -> StackedMLP:
-    """EBGAN Table 1's MLP discriminator: n_layers linear layers, LeakyReLU(0.2), one output s(x)."""
-    return StackedMLP(runs, [in_dim] + [size] * (n_layers - 1) + [1], lambda x: F.leaky_relu(x, 0.2),
-                      [False] + [batch_norm] * (n_layers - 2) + [False])
+class MLPDiscriminator(StackedMLP):
+    """EBGAN Table 1's MLP discriminator: n_layers linear layers, LeakyReLU(0.2), one output s(x); inputs
+    [K, B, *shape] are flattened."""
+
+    def __init__(self, runs: int, shape: list, n_layers: int, size: int, batch_norm: bool = False):
+        super().__init__(runs, [math.prod(shape)] + [size] * (n_layers - 1) + [1], lambda x: F.leaky_relu(x, 0.2),
+                         [False] + [batch_norm] * (n_layers - 2) + [False])
+
+    def forward(self, x: torch.Tensor, keep_masks: list | None = None) -> torch.Tensor:
+        return super().forward(x.flatten(2), keep_masks)
+
+    def dropout_widths(self) -> list[int]:
+        return [layer.weight.shape[2] for layer in self.layers[:-1]]
 
 
 class StackedAutoencoder(nn.Module):
@@ -153,8 +171,11 @@ class StackedAutoencoder(nn.Module):
     `offset` (one learned scalar per run, 0 at the start) serves losses that need s of either sign: for
     them s = energy - offset (see stacked_discrepancy); the hinge and the power f use the energy itself."""
 
-    def __init__(self, runs: int, in_dim: int, n_layers: int, size: int, batch_norm: bool = False):
+    autoencoder = True
+
+    def __init__(self, runs: int, shape: list, n_layers: int, size: int, batch_norm: bool = False):
         super().__init__()
+        in_dim = math.prod(shape)
         self.encoder = StackedMLP(runs, [in_dim] + [size] * (n_layers - 1), torch.relu,
                                   [False] + [batch_norm] * (n_layers - 2))
         self.decoder = StackedLinear(runs, size, in_dim)
@@ -166,8 +187,12 @@ class StackedAutoencoder(nn.Module):
         with torch.no_grad():
             self.offset.zero_()
 
+    def dropout_widths(self) -> list[int]:
+        return [layer.weight.shape[2] for layer in self.encoder.layers]
+
     def forward(self, x: torch.Tensor, keep_masks: list | None = None):
-        """(energy [K, B], code [K, B, size])."""
+        """(energy [K, B], code [K, B, size]) of inputs [K, B, *shape] (flattened)."""
+        x = x.flatten(2)
         code = torch.relu(self.encoder(x, keep_masks))
         if keep_masks is not None and len(keep_masks) == len(self.encoder.layers):
             code = code * keep_masks[-1]
@@ -193,7 +218,7 @@ def stacked_discrepancy(D: nn.Module, x: torch.Tensor, positive: torch.Tensor, k
     Where run k needs s >= 0 (hinge) or s > 0 (power f), `positive[k]`: an MLP's output goes through
     softplus and an autoencoder's energy (a squared error) is used as it is; elsewhere s is the MLP's
     output, or the energy minus the run's learned offset (so that s can take either sign)."""
-    if isinstance(D, StackedAutoencoder):
+    if getattr(D, "autoencoder", False):
         energy, codes = D(x, keep_masks)
         return torch.where(positive[:, None], energy, energy - D.offset[:, None]), codes
     raw = D(x, keep_masks).squeeze(-1)

@@ -13,6 +13,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 import torch  # noqa: E402
 
+from . import datasets  # noqa: E402
 from . import losses as losses_mod  # noqa: E402
 from .registry import label  # noqa: E402
 
@@ -97,16 +98,17 @@ def hinge_learned(p: dict, theta: list, margin: float, learned, path) -> None:
 
 
 def samples(images: torch.Tensor, path, means: torch.Tensor | None = None) -> None:
-    """A run's fixed-noise samples: an 8x8 image grid (28x28 images), or a scatter over the mixture's
-    modes `means` (2D samples)."""
+    """A run's fixed-noise samples: a square grid of images [N, C, H, W] in [0, 1] (C = 1 or 3), or a
+    scatter over the mixture's modes `means` (2D samples)."""
     from PIL import Image
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if means is None:
-        side = int(len(images) ** 0.5)
-        pixels = torch.nan_to_num(images[: side * side]).clamp(0, 1).reshape(side, side, 28, 28)
-        grid = (pixels.permute(0, 2, 1, 3).reshape(side * 28, side * 28) * 255).round().to(torch.uint8)
-        Image.fromarray(grid.numpy(), mode="L").resize((side * 56, side * 56), Image.NEAREST).save(path)
+        side, (c, h, w) = int(len(images) ** 0.5), images.shape[1:]
+        pixels = torch.nan_to_num(images[: side * side]).clamp(0, 1).reshape(side, side, c, h, w)
+        grid = (pixels.permute(0, 3, 1, 4, 2).reshape(side * h, side * w, c) * 255).round().to(torch.uint8)
+        image = Image.fromarray(grid.numpy()[..., 0] if c == 1 else grid.numpy(), mode="L" if c == 1 else "RGB")
+        image.resize((side * w * 2, side * h * 2), Image.NEAREST).save(path)
         return
     fig, ax = plt.subplots(figsize=(3.2, 3.2))
     ax.scatter(means[:, 0], means[:, 1], s=60, c="tab:blue", alpha=0.3, label="modes of P")
@@ -155,23 +157,29 @@ def score_points(runs: pd.DataFrame, scores: dict, keys: list, path, title: str)
 
 
 def sample_grid(runs: pd.DataFrame, keys: list, path, title: str) -> None:
-    """Each setting's samples.png (its lowest seed): one column per f, one row per rest of the setting."""
+    """Each setting's samples.png (its lowest seed): one column per f, one row per rest of the setting; or,
+    where each setting has an f of its own (DCGAN against EBGAN-PT), the settings side by side."""
     from PIL import Image
     first = runs.sort_values("seed").groupby(keys, sort=False).head(1)
     row_keys = [k for k in keys if k != "f"]
     first = first.assign(_row=[setting_label(r, row_keys) for _, r in first.iterrows()])
+    side_by_side = first.groupby("_row")["f"].nunique().max() == 1 and first["f"].nunique() > 1
     rows, cols = list(dict.fromkeys(first["_row"])), list(dict.fromkeys(first["f"]))
-    fig, axes = plt.subplots(len(rows), len(cols), figsize=(2.6 * len(cols) + 1, 2.6 * len(rows)), squeeze=False)
+    shape = (1, len(rows)) if side_by_side else (len(rows), len(cols))
+    width = 3.4 if side_by_side else 2.6
+    fig, axes = plt.subplots(*shape, figsize=(width * shape[1] + 1, width * shape[0]), squeeze=False)
     for ax in axes.flat:
         ax.set(xticks=[], yticks=[])
     for _, run in first.iterrows():
-        ax = axes[rows.index(run["_row"]), cols.index(run["f"])]
+        row = rows.index(run["_row"])
+        ax = axes[0, row] if side_by_side else axes[row, cols.index(run["f"])]
         ax.imshow(Image.open(run["samples_png"]), cmap="gray")
-        ax.set_title(f"f={run['f']}" + (" (diverged)" if run["status"] != "ok" else ""), fontsize=8,
+        label = textwrap.fill(f"{run['_row']}, f={run['f']}", 40) if side_by_side else f"f={run['f']}"
+        ax.set_title(label + (" (diverged)" if run["status"] != "ok" else ""), fontsize=8,
                      color="tab:red" if run["status"] != "ok" else "black")
-    for i, row in enumerate(rows):
+    for i, row in enumerate([] if side_by_side else rows):
         axes[i, 0].set_ylabel(row, fontsize=9)
-    fig.suptitle(title)
+    fig.suptitle(title, y=1.1 if side_by_side else 0.98)
     _save(fig, path)
 
 
@@ -236,14 +244,14 @@ def probes_over_training(probes: pd.DataFrame, statistic: str, path, title: str)
     """Mean probe per loss against the fraction of training done: on the 2D mixtures the correlation of s
     with E_P and with its s*, on MNIST the AUROC against the run's own samples and against noise."""
     panels = [(d, f"plane_{t}_{statistic}", f"{d}: {statistic} of s with {name}")
-              for d in probes["dataset"].unique() if d != "mnist"
+              for d in probes["dataset"].unique() if datasets.get(d).scorer == "density"
               for t, name in (("energy", "E_P"), ("optimum", "s*"))]
-    if "mnist" in set(probes["dataset"]):
-        panels += [("mnist", f"auroc_{k}", f"MNIST: AUROC against {k}") for k in ("samples", "noise")]
+    panels += [(d, f"auroc_{k}", f"{d}: AUROC against {k}") for d in probes["dataset"].unique()
+               if datasets.get(d).scorer == "classifier" for k in ("samples", "noise")]
     fig, axes = plt.subplots(1, max(len(panels), 1), figsize=(3.6 * max(len(panels), 1), 3.4), squeeze=False)
     for ax, (dataset, column, name) in zip(axes[0], panels):
         subset = probes[(probes["dataset"] == dataset) & (probes["status"] == "ok")]
-        hue = (subset["loss"] + subset["discriminator"].map({"mlp": "", "autoencoder": " (AE)"})
+        hue = (subset["loss"] + subset["discriminator"].map(lambda d: "" if d == "mlp" else f" ({d})")
                + subset["pt_weight"].map(lambda w: f" PT {w:g}" if w else ""))
         sns.lineplot(x=subset["fraction"], y=subset[column], hue=hue, marker="o", errorbar=None, ax=ax)
         ax.set(title=name, xlabel="fraction of training", ylabel="")

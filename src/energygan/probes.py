@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from . import evaluation, losses, rng, runfolder, training
+from . import datasets, evaluation, losses, rng, runfolder, training
 from .data.download import atomic_path
 from .registry import label, parse
 from .statistics import superiority, weighted_pearson, weighted_relative_error, weighted_spearman
@@ -99,7 +99,7 @@ def probe_mixture(discrepancy, generate, loss, data, z_dim: int, settings: dict,
     row, maps = {}, {}
     for name, points in (("plane", grid), ("samples", torch.cat([x_p, x_q]))):
         log_p = data.log_density(points)
-        log_q = training.log_gaussian_mixture(points, kde, data.std)
+        log_q = datasets.log_gaussian_mixture(points, kde, data.std)
         # the plane's points weighted by the density (p + q)/2; the samples are draws from it
         weights = (log_p.exp() + log_q.exp()) / 2 if name == "plane" else torch.ones(len(points), dtype=torch.float64)
         s = discrepancy(points.float()).double()
@@ -123,12 +123,13 @@ def off_manifold(digits: torch.Tensor, seed: int) -> dict[str, torch.Tensor]:
     return {"noise": noise, "shuffled": digits.gather(1, order), "inverted": 1 - digits}
 
 
-def probe_images(discrepancy, generate, digits: torch.Tensor, z_dim: int, settings: dict) -> dict:
-    """AUROC of s separating test digits (low) from each off-manifold set (high), and s's flatness on digits."""
-    inputs = {**off_manifold(digits, settings["seed"]),
-              "samples": generate(evaluation.evaluation_noise(len(digits), z_dim, settings["seed"]))}
-    s_data = discrepancy(digits)
-    scores = {name: discrepancy(x) for name, x in inputs.items()}
+def probe_images(discrepancy, generate, digits: torch.Tensor, z_dim: int, settings: dict,
+                 dataset: datasets.Dataset) -> dict:
+    """AUROC of s separating test digits (low) from each off-manifold set (high), and s's flatness on digits.
+    `digits` [N, pixels] in [0, 1], given to s in the range the run was trained on."""
+    s_data = discrepancy(dataset.from_unit(digits))
+    scores = {name: discrepancy(dataset.from_unit(x)) for name, x in off_manifold(digits, settings["seed"]).items()}
+    scores["samples"] = discrepancy(generate(evaluation.evaluation_noise(len(digits), z_dim, settings["seed"])))
     if not all(torch.isfinite(s).all() for s in [s_data, *scores.values()]):
         return {}
     row = {f"auroc_{name}": superiority(s.numpy(), s_data.numpy()) for name, s in scores.items()}
@@ -158,15 +159,14 @@ def probe_experiment(experiment: str, run_dirs: list[str], settings: dict, eval_
     beside s* over the plane for the end of each of the first seed's runs with f = settings["figure_f"]
     (or every f where none has it)."""
     first = runfolder.read_manifest(run_dirs[0])
-    dataset = first["setup"]["dataset"]
-    images = dataset == "mnist"
+    spec = datasets.get(first["setup"]["dataset"])
+    images = spec.scorer == "classifier"
     if images:
-        from .data import mnist
-        test = mnist.load_prepared(prepared_dir, "test")["images"].reshape(-1, 784).float().div(255)
+        test = datasets.load(spec.name, prepared_dir, split="test").images.float().div(255)
         pick = rng.integers(torch.tensor([settings["seed"]]), PROBE_STREAM, 0, (settings["samples"],), len(test))[0]
-        digits = test[pick]
+        digits = test[pick].flatten(1)
     else:
-        data = training.MixtureData(dataset)
+        data = datasets.mixture(spec.name)
     rows, panels = [], []
     for run_dir in map(Path, run_dirs):
         manifest = runfolder.read_manifest(run_dir)
@@ -177,11 +177,11 @@ def probe_experiment(experiment: str, run_dirs: list[str], settings: dict, eval_
             if step == steps and manifest["status"] != "ok":
                 rows.append(row)
                 continue
-            generate = runfolder.load_generator(folder / runfolder.GENERATOR, "sigmoid" if images else "identity")
+            generate = runfolder.load_generator(folder / runfolder.GENERATOR)
             discrepancy = runfolder.load_discriminator(folder / runfolder.DISCRIMINATOR)
             loss = losses.make(manifest["run"]["loss"])
             if images:
-                row.update(probe_images(discrepancy, generate, digits, z_dim, settings))
+                row.update(probe_images(discrepancy, generate, digits, z_dim, settings, spec))
             else:
                 probed, maps = probe_mixture(discrepancy, generate, loss, data, z_dim, settings, eval_seed)
                 row.update(probed)

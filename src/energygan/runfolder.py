@@ -104,40 +104,43 @@ def _load_state(path: str | Path, meta: tuple) -> dict:
     return state
 
 
-def load_generator(path: str | Path, out_activation: str):
-    """A callable z [N, z_dim] -> samples [N, out_dim] from a saved generator, in evaluation mode (batch
-    normalization from its running statistics)."""
+def _rebuild(path: str | Path, role: str):
+    """A saved network of one run, rebuilt through the architecture registry, in evaluation mode (batch
+    normalization from its running statistics, no dropout); and its `meta.` entries."""
+    from . import architectures
+    state = _load_state(path, ("meta.architecture", "meta.arguments", "meta.dataset"))
+    meta = {key[5:]: state.pop(key) for key in [k for k in state if k.startswith("meta.")]}
+    net = architectures.build(role, meta["architecture"], 1, meta["arguments"])
+    try:
+        net.load_state_dict({name: tensor[None] for name, tensor in state.items()})
+    except RuntimeError as err:
+        raise RunFileError(f"{path} does not fit its own architecture record ({err}); {REMAKE.format(path=path)}") from err
+    return net.eval(), meta
+
+
+def load_generator(path: str | Path):
+    """A callable z [N, z_dim] -> samples [N, *shape] after the dataset's output activation."""
     import torch
 
-    from . import models
-    state = _load_state(path, ("meta.widths",))
-    widths, batch_norm = state.pop("meta.widths").tolist(), bool(state.pop("meta.batch_norm", False))
-    net = models.generator(1, widths[0], len(widths) - 1, widths[1], widths[-1], batch_norm)
-    net.load_state_dict({name: tensor[None] for name, tensor in state.items()})
-    net.eval()
+    from . import datasets
+    net, meta = _rebuild(path, "generator")
+    dataset = datasets.get(meta["dataset"])
 
     @torch.no_grad()
     def generate(z):
-        x = net(z[None])[0]
-        return torch.sigmoid(x) if out_activation == "sigmoid" else x
+        return dataset.activate(net(z[None])[0])
     return generate
 
 
 def load_discriminator(path: str | Path):
-    """A callable x [N, in_dim] -> s(x) [N] from a saved discriminator, in evaluation mode (batch
-    normalization from its running statistics, no dropout)."""
+    """A callable x [N, *shape] (or flattened) -> s(x) [N]."""
     import torch
 
     from . import models
-    state = _load_state(path, ("meta.shape", "meta.autoencoder", "meta.batch_norm", "meta.positive"))
-    (in_dim, n_layers, size), autoencoder = state.pop("meta.shape").tolist(), bool(state.pop("meta.autoencoder"))
-    batch_norm, positive = bool(state.pop("meta.batch_norm")), state.pop("meta.positive").reshape(1)
-    build = models.StackedAutoencoder if autoencoder else models.mlp_discriminator
-    net = build(1, in_dim, n_layers, size, batch_norm)
-    net.load_state_dict({name: tensor[None] for name, tensor in state.items()})
-    net.eval()
+    net, meta = _rebuild(path, "discriminator")
+    positive, shape = torch.tensor([bool(meta["positive"])]), meta["arguments"]["shape"]
 
     @torch.no_grad()
     def discrepancy(x):
-        return models.stacked_discrepancy(net, x[None], positive)[0][0]
+        return models.stacked_discrepancy(net, x.reshape(1, len(x), *shape), positive)[0][0]
     return discrepancy

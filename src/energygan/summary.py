@@ -9,22 +9,25 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import report, runfolder
+from . import datasets, report, runfolder
 from .registry import label
 
-SCORES = {  # score -> True where higher is better
-    "mnist": {"inception_score": True, "ebgan_score": True, "frechet_distance": False, "classes_covered": True,
+SCORES = {  # per scorer (see energygan.datasets): score -> True where higher is better
+    "classifier": {"inception_score": True, "ebgan_score": True, "frechet_distance": False, "classes_covered": True,
               "class_kl_uniform": False},
-    "mixture": {"modes_covered": True, "high_quality_share": True, "mode_kl_uniform": False, "kl_p_q": False,
+    "fidelity": {"fid": False, "kid": False, "kid_std": False},
+    "density": {"modes_covered": True, "high_quality_share": True, "mode_kl_uniform": False, "kl_p_q": False,
                 "kl_q_p": False},
 }
-HEADLINE = {"mnist": "frechet_distance", "mixture": "kl_p_q"}  # the score that ranks runs
+HEADLINE = {"classifier": "frechet_distance", "density": "kl_p_q", "fidelity": "fid"}  # the score that ranks runs
+ALL_SCORES = {score for scores in SCORES.values() for score in scores}
 NOT_CONFIG = {"run_id", "seed", "status", "diverged_step", "steps_done", "wall_time_s", "samples", "eval_seed",
               "git_commit", "device", "samples_png"}
 
 
 def family(dataset: str) -> str:
-    return "mnist" if dataset == "mnist" else "mixture"
+    """How the dataset's runs are scored: the key of SCORES and HEADLINE."""
+    return datasets.get(dataset).scorer
 
 
 def run_row(experiment: str, run_dir: str | Path) -> dict:
@@ -54,7 +57,7 @@ def runs_table(run_dirs: dict[str, list[str]]) -> pd.DataFrame:
 
 def group_columns(runs: pd.DataFrame) -> list[str]:
     """loss, f, and the other config columns that vary within an experiment (besides the seed)."""
-    config = [c for c in runs.columns if c not in NOT_CONFIG and c not in SCORES["mnist"] | SCORES["mixture"]
+    config = [c for c in runs.columns if c not in NOT_CONFIG and c not in ALL_SCORES
               and c not in ("experiment", "dataset")]
     return ["loss", "f"] + [c for c in config if c not in ("loss", "f") and runs[c].astype(str).nunique() > 1]
 
@@ -106,7 +109,7 @@ def figure_kinds(experiment: dict) -> list[str]:
     kinds = ["points", "curves"]
     if {"loss", "f"} <= set(experiment["grid"]):
         kinds.append("heatmap")
-    kinds.append("samples" if experiment["dataset"] == "mnist" else "density")
+    kinds.append("samples" if datasets.get(experiment["dataset"]).images else "density")
     return kinds
 
 
@@ -130,7 +133,7 @@ def write_tables(runs_csv, reference_csv, experiment: str, confidence: float, ou
 def write_figures(runs_csv, experiment: str, kinds: list[str], outputs: list[str], eval_settings: dict) -> None:
     import torch
 
-    from . import evaluation, plots, training
+    from . import evaluation, plots
     runs = pd.read_csv(runs_csv)
     runs = runs[runs["experiment"] == experiment]
     dataset, keys = runs["dataset"].iloc[0], group_columns(runs)
@@ -150,10 +153,10 @@ def write_figures(runs_csv, experiment: str, kinds: list[str], outputs: list[str
                                        setting=plots.setting_label(run, [k for k in keys if k != "loss"])))
             plots.training_curves(pd.concat(curves), path, f"{experiment}: training curves")
         elif kind == "density":
-            data = training.MixtureData(dataset)
+            data = datasets.mixture(dataset)
             samples = {}
             for _, run in runs.sort_values("seed").groupby(["loss", "f"], sort=False).head(1).iterrows():
-                generate = runfolder.load_generator(Path(run["samples_png"]).parent / runfolder.GENERATOR, "identity")
+                generate = runfolder.load_generator(Path(run["samples_png"]).parent / runfolder.GENERATOR)
                 z = evaluation.evaluation_noise(eval_settings["plot_samples"], int(run["z_dim"]), eval_settings["seed"])
                 samples[run["loss"], run["f"]] = torch.nan_to_num(generate(z), nan=99.0)
             plots.mixture_samples(samples, data, path, f"{experiment}: samples (red) over the density of P")

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import report
+from . import datasets, report
 from .grid_search import VERDICTS, matches
 from .statistics import bootstrap_interval
 
@@ -80,7 +80,8 @@ def difference_verdict(a, b, margin: float, settings: dict) -> dict:
 def claims(probes: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
     """The post's claims about trained discriminators, each decided from the probes at the end of training."""
     runs, tol, settings = final(probes), spec["tolerances"], spec["verdicts"]
-    mixtures, images = runs[runs["dataset"] != "mnist"], runs[runs["dataset"] == "mnist"]
+    mixtures = runs[datasets.scored_by(runs["dataset"], "density")]
+    images = runs[datasets.scored_by(runs["dataset"], "classifier")]
     statistic = spec["statistic"]
 
     def logistic(table):
@@ -135,10 +136,10 @@ def write_outputs(probe_csvs: list[str], spec: dict, out_dir) -> None:
     scale = scale_label(probes, spec)
     tables = {"claims": (claims(probes, spec, scale), "The title question: the post's claims about trained "
                          f"discriminators, verdicts from a {spec['verdicts']['confidence']:.0%} bootstrap interval"),
-              "energy_2d": (per_setting(probes[probes["dataset"] != "mnist"], MIXTURE_COLUMNS),
+              "energy_2d": (per_setting(probes[datasets.scored_by(probes["dataset"], "density")], MIXTURE_COLUMNS),
                             f"2D mixtures: the learned s against E_P, s* and log q/p ({spec['statistic']} and Pearson "
                             "correlations weighted by (p+q)/2; relative error of s against s*)"),
-              "auroc_mnist": (per_setting(probes[probes["dataset"] == "mnist"], IMAGE_COLUMNS),
+              "auroc_mnist": (per_setting(probes[datasets.scored_by(probes["dataset"], "classifier")], IMAGE_COLUMNS),
                               "MNIST: the AUROC of s, test digits (low) against inputs off the data (high)")}
     for name, (table, title) in tables.items():
         table.to_csv(out / f"{name}.csv", index=False)

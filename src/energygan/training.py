@@ -6,7 +6,6 @@ while the others go on.
 
 from __future__ import annotations
 
-import math
 import os
 import platform
 import subprocess
@@ -18,14 +17,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import __version__, losses, models, nonlinearities, rng, runfolder
+from . import __version__, architectures, datasets, losses, models, nonlinearities, rng, runfolder
+from .optimizers import StackedOptimizer
 from .registry import label
 
-# Random streams (see energygan.rng): one per use, so that no two draws ever share numbers.
+# Random streams (see energygan.rng): one per use, so that no two draws ever share numbers; the data
+# use datasets.DATA_STREAM (100, 101).
 Z_D, Z_G, Z_FIXED = 0, 1, 2          # normal streams: noise for D steps, G steps, the sample grid
-DATA, DROPOUT = 100, 1000             # uniform streams: data indices; dropout masks (+ layer and pass)
+DROPOUT = 1000                        # uniform streams: dropout masks (+ layer and pass)
 FIXED_SAMPLES = 64
-CPU_CHUNK_BYTES = 2 ** 21             # per-tensor slice the CPU optimiser updates at a time
 GRAPH_WARMUP = 3                      # eager steps before a CUDA graph captures the step
 
 
@@ -46,8 +46,9 @@ class Run:
 @dataclass(frozen=True)
 class Setup:
     """What runs that train together share: data, architecture (EBGAN Table 1 names), schedule."""
-    dataset: str = "mnist"              # mnist | ring8 | grid25
-    discriminator: str = "mlp"          # mlp | autoencoder
+    dataset: str = "mnist"              # a name in energygan.datasets
+    discriminator: str = "mlp"          # a name in energygan.architectures.DISCRIMINATORS
+    generator: str = "mlp"              # a name in energygan.architectures.GENERATORS
     z_dim: int = 32
     n_layer_g: int = 3
     size_g: int = 256
@@ -78,133 +79,6 @@ class CheckpointError(RuntimeError):
     pass
 
 
-# --- data ------------------------------------------------------------------------------------
-
-class MNISTData:
-    out_dim = 784
-
-    def __init__(self, images: torch.Tensor):
-        self.images = images.reshape(len(images), -1).float() / 255.0
-
-    def to(self, device):
-        self.images = self.images.to(device)
-        return self
-
-    def sample(self, keys, tick, batch):
-        return self.images[rng.integers(keys, DATA, tick, (batch,), len(self.images))]
-
-    def output(self, x):
-        return torch.sigmoid(x)
-
-
-class MixtureData:
-    """2D Gaussian mixtures with known density: 8 on a ring, or a 5x5 grid."""
-    out_dim = 2
-
-    def __init__(self, name: str):
-        if name == "ring8":
-            angles = torch.arange(8) * (2 * math.pi / 8)
-            self.means, self.std = 2.0 * torch.stack([angles.cos(), angles.sin()], 1), 0.05
-        elif name == "grid25":
-            axis = torch.arange(-2, 3, dtype=torch.float32)
-            self.means, self.std = torch.cartesian_prod(axis, axis), 0.05
-        else:
-            raise ValueError(f"unknown dataset {name!r}; known: ['grid25', 'mnist', 'ring8']")
-
-    def to(self, device):
-        self.means = self.means.to(device)
-        return self
-
-    def sample(self, keys, tick, batch):
-        component = rng.integers(keys, DATA, tick, (batch,), len(self.means))
-        return self.means[component] + self.std * rng.normal(keys, DATA + 1, tick, (batch, 2))
-
-    def output(self, x):
-        return x
-
-    def log_density(self, x: torch.Tensor) -> torch.Tensor:
-        """log p(x) of the mixture at points x [N, 2], in float64."""
-        return log_gaussian_mixture(x, self.means, self.std)
-
-
-def log_gaussian_mixture(points: torch.Tensor, centres: torch.Tensor, std: float, leave_one_out: bool = False,
-                         chunk: int = 1024) -> torch.Tensor:
-    """log of the equal-weight mixture of 2D Gaussians N(centre, std^2 I) at `points` [N, 2], in float64
-    (a mixture's density, or a Gaussian kernel density estimate). With `leave_one_out`, points are the
-    centres and each leaves itself out. Chunked over points to bound memory."""
-    n = len(centres) - leave_one_out
-    out = []
-    for lo in range(0, len(points), chunk):  # in place: this is the 2D probes' and scores' main cost
-        log_k = torch.cdist(points[lo:lo + chunk].double(), centres.double()).square_().mul_(-0.5 / std ** 2)
-        if leave_one_out:
-            rows = torch.arange(len(log_k))
-            log_k[rows, rows + lo] = -math.inf
-        top = log_k.amax(1, keepdim=True)
-        out.append(log_k.sub_(top).exp_().sum(1).log_().add_(top[:, 0]))
-    return torch.cat(out) - math.log(2 * math.pi * std ** 2) - math.log(n)
-
-
-def load_data(setup: Setup, prepared_dir: str | Path | None):
-    if setup.dataset == "mnist":
-        from .data import mnist
-        return MNISTData(mnist.load_prepared(prepared_dir, "train")["images"])
-    return MixtureData(setup.dataset)
-
-
-# --- optimiser -------------------------------------------------------------------------------
-
-class StackedOptimizer:
-    """Adam or SGD per run on stacked parameters [K, ...], with a per-run learning rate.
-
-    The Adam update is torch.optim.Adam's (bias-corrected moments, eps outside the square root).
-    Only runs in `active` move. The step count lives on the device and no step reads a value back
-    to the host, so that a CUDA graph can capture it.
-    """
-
-    def __init__(self, params, lr: torch.Tensor, adam: torch.Tensor, betas, eps: float = 1e-8):
-        self.params, self.lr, self.adam, self.betas, self.eps = list(params), lr, adam, betas, eps
-        self.any_adam, self.all_adam = bool(adam.any()), bool(adam.all())
-        self.m = [torch.zeros_like(p) for p in self.params]
-        self.v = [torch.zeros_like(p) for p in self.params]
-        self.t = torch.zeros((), dtype=torch.float64, device=lr.device)
-
-    @torch.no_grad()
-    def step(self, grads, active: torch.Tensor) -> None:
-        """One update; runs outside `active` keep their parameters (a diverged run's are its own)."""
-        self.t += 1
-        b1, b2 = self.betas
-        c1, c2 = 1 - b1 ** self.t, (1 - b2 ** self.t).sqrt()
-        scale = self.lr * active  # per run: lr, or 0 for a frozen run
-        for p, g, m, v in zip(self.params, grads, self.m, self.v):
-            # On the CPU the update is memory-bound: a few runs at a time stay in cache (2x faster at K=32).
-            runs = len(p) if p.device.type != "cpu" else max(1, CPU_CHUNK_BYTES // (p[0].numel() * p.element_size()))
-            for lo in range(0, len(p), runs):
-                part = slice(lo, lo + runs)
-                self._update(p[part], g[part], m[part], v[part], scale[part], self.adam[part], c1, c2)
-
-    def _update(self, p, g, m, v, scale, adam, c1, c2) -> None:
-        shape = (-1,) + (1,) * (p.ndim - 1)
-        if not self.any_adam:
-            p.sub_(g * scale.view(shape))
-            return
-        m.lerp_(g, 1 - self.betas[0])
-        v.mul_(self.betas[1]).addcmul_(g, g, value=1 - self.betas[1])
-        update = m / v.sqrt().div_(c2).add_(self.eps)
-        if not self.all_adam:
-            update = torch.where(adam.view(shape), update.div_(c1), g)
-            p.sub_(update.mul_(scale.view(shape)))
-        else:
-            p.sub_(update.mul_((scale / c1).view(shape)))
-
-    def state_dict(self):
-        return {"m": self.m, "v": self.v, "t": self.t}
-
-    def load_state_dict(self, state):
-        for mine, saved in zip(self.m + self.v, state["m"] + state["v"]):
-            mine.copy_(saved)
-        self.t.copy_(state["t"])
-
-
 # --- the batched trainer -----------------------------------------------------------------------
 
 @dataclass
@@ -231,18 +105,13 @@ class Trainer:
         self.positive = torch.tensor([models.needs_positive(l, f) for l, f in zip(self.loss_fns, self.f_fns)], **dev)
         self.dropout = torch.tensor([r.dropout_d for r in runs], **dev)
         self.pt_weight = torch.tensor([r.pt_weight for r in runs], **dev)
-        if self.pt_weight.any() and setup.discriminator != "autoencoder":
-            raise ValueError("the pull-away term needs encoder codes: set discriminator: autoencoder")
-        self.G = models.generator(k, setup.z_dim, setup.n_layer_g, setup.size_g, data.out_dim,
-                                  setup.batch_norm).to(self.device)
-        if setup.discriminator == "mlp":
-            self.D = models.mlp_discriminator(k, data.out_dim, setup.n_layer_d, setup.size_d,
-                                              setup.batch_norm).to(self.device)
-        elif setup.discriminator == "autoencoder":
-            self.D = models.StackedAutoencoder(k, data.out_dim, setup.n_layer_d, setup.size_d,
-                                               setup.batch_norm).to(self.device)
-        else:
-            raise ValueError(f"unknown discriminator {setup.discriminator!r}; known: ['autoencoder', 'mlp']")
+        self.dataset = datasets.get(setup.dataset)
+        if found := architectures.problems(setup, self.dataset.shape, bool(self.pt_weight.any()), any(self.dropout.tolist())):
+            raise ValueError("; ".join(found))
+        self.g_arguments = architectures.build_arguments("generator", setup, self.dataset.shape)
+        self.d_arguments = architectures.build_arguments("discriminator", setup, self.dataset.shape)
+        self.G = architectures.build("generator", setup.generator, k, self.g_arguments).to(self.device)
+        self.D = architectures.build("discriminator", setup.discriminator, k, self.d_arguments).to(self.device)
         self.G.reset([torch.Generator().manual_seed(2 * r.seed) for r in runs])
         self.D.reset([torch.Generator().manual_seed(2 * r.seed + 1) for r in runs])
         lr = torch.tensor([r.lr for r in runs], **dev)
@@ -254,7 +123,8 @@ class Trainer:
         # step needs no host sync; the host's `progress` catches up at log and checkpoint steps
         self.first_bad = torch.full((k,), -1, dtype=torch.int64, **dev)
         self.step_count = torch.zeros((), dtype=torch.int64, **dev)  # progress.step, on the device
-        self.cuda_graph = self.device.type == "cuda" if cuda_graph is None else cuda_graph
+        on_device = self.device.type == "cuda" and not data.host_side  # a draw that reads the disk cannot be graphed
+        self.cuda_graph = on_device if cuda_graph is None else cuda_graph
         self._graph, self._eager_steps = None, 0
 
     @property
@@ -267,7 +137,7 @@ class Trainer:
         """Inverted-dropout masks per hidden layer of D; all ones for runs without dropout."""
         if not self.any_dropout:
             return None
-        widths = [layer.weight.shape[2] for layer in _hidden_layers(self.D)]
+        widths = self.D.dropout_widths()
         keep = 1 - self.setup.dropout
         masks = []
         for i, width in enumerate(widths):
@@ -282,7 +152,7 @@ class Trainer:
 
     def _generate(self, stream, tick, batch):
         z = rng.normal(self.keys, stream, tick, (batch, self.setup.z_dim))
-        return self.data.output(self.G(z))
+        return self.dataset.activate(self.G(z))
 
     def _advance(self) -> torch.Tensor:
         """One generator step after `d_steps` discriminator steps, for every active run, entirely on the
@@ -414,7 +284,7 @@ class Trainer:
 
     @torch.no_grad()
     def fixed_samples(self) -> torch.Tensor:
-        """Samples from the same fixed noise for every run and step: [K, 64, out_dim]; in evaluation mode
+        """Samples from the same fixed noise for every run and step: [K, 64, *shape]; in evaluation mode
         (batch normalization from its running statistics, as every later use of the generator)."""
         self.G.eval()
         try:
@@ -423,23 +293,18 @@ class Trainer:
             self.G.train()
 
     def generator_state(self, k: int) -> dict:
-        """Run k's generator alone: its parameters (weight [in, out], bias) and batch normalization's running
-        statistics, plus its shape."""
-        state = {f"{name}": p[k].detach().cpu().clone() for name, p in self.G.state_dict().items()}
-        state["meta.widths"] = torch.tensor([l.weight.shape[1] for l in self.G.layers] + [self.data.out_dim])
-        state["meta.batch_norm"] = torch.tensor(self.setup.batch_norm)
-        return state
+        """Run k's generator alone (parameters and batch normalization's running statistics), with its
+        architecture and build arguments (see runfolder.load_generator)."""
+        state = {name: p[k].detach().cpu().clone() for name, p in self.G.state_dict().items()}
+        return {**state, "meta.architecture": self.setup.generator, "meta.arguments": self.g_arguments,
+                "meta.dataset": self.setup.dataset}
 
     def discriminator_state(self, k: int) -> dict:
-        """Run k's discriminator alone (parameters and running statistics), plus what rebuilds it and forms
-        s from its output: architecture, input size, depth, width, batch normalization, `positive`."""
+        """Run k's discriminator alone, with its architecture, build arguments and `positive` (how s is
+        formed from its output: see models.stacked_discrepancy)."""
         state = {name: p[k].detach().cpu().clone() for name, p in self.D.state_dict().items()}
-        setup = self.setup
-        state["meta.shape"] = torch.tensor([self.data.out_dim, setup.n_layer_d, setup.size_d])
-        state["meta.autoencoder"] = torch.tensor(setup.discriminator == "autoencoder")
-        state["meta.batch_norm"] = torch.tensor(setup.batch_norm)
-        state["meta.positive"] = self.positive[k].cpu()
-        return state
+        return {**state, "meta.architecture": self.setup.discriminator, "meta.arguments": self.d_arguments,
+                "meta.dataset": self.setup.dataset, "meta.positive": bool(self.positive[k])}
 
     def curves(self, k: int):
         import pandas as pd
@@ -462,10 +327,6 @@ def _is_adam(runs, key, device):
     if unknown := kinds - {"adam", "sgd"}:
         raise ValueError(f"unknown optimiser {sorted(unknown)}; known: ['adam', 'sgd']")
     return torch.tensor([getattr(r, key) == "adam" for r in runs], device=device)
-
-
-def _hidden_layers(D):
-    return list(D.encoder.layers) if isinstance(D, models.StackedAutoencoder) else list(D.layers)[:-1]
 
 
 # --- the job: a shard of runs, with every per-run output ---------------------------------------
@@ -503,7 +364,7 @@ def train_batch(setup: Setup, runs: list[Run], run_dirs: list[str], checkpoint: 
     """Train `runs` together and write each run's folder (see energygan.runfolder)."""
     device = resolve_device(device)
     t0 = time.time()
-    trainer = Trainer(setup, runs, load_data(setup, prepared_dir), device)
+    trainer = Trainer(setup, runs, datasets.load(setup.dataset, prepared_dir), device)
 
     snapshot_steps = set(setup.snapshot_steps)
 
@@ -514,7 +375,9 @@ def train_batch(setup: Setup, runs: list[Run], run_dirs: list[str], checkpoint: 
                                          trainer.discriminator_state(k))
     trainer.fit(checkpoint, on_step=keep_snapshot)
     samples = trainer.fixed_samples().cpu()
-    means = trainer.data.means.cpu() if isinstance(trainer.data, MixtureData) else None
+    if trainer.dataset.images:
+        samples = trainer.dataset.to_unit(samples)  # image files hold [0, 1]
+    means = trainer.data.means.cpu() if isinstance(trainer.data, datasets.MixtureData) else None
     env = environment(device)
     for k, (run, run_dir) in enumerate(zip(runs, run_dirs)):
         manifest = {"run": asdict(run), "setup": asdict(setup), "status": trainer.progress.status[k],

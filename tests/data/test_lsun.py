@@ -44,7 +44,7 @@ def lsun_zip(tmp_path):
 
 def test_convert_shapes_shards_and_centre_crop(lsun_zip, tmp_path):
     out = tmp_path / "shards"
-    assert lsun.convert(lsun_zip, out, max_images=5, size=64, shard_size=2) == 5
+    assert lsun.convert(lsun_zip, out, max_images=5, image_size=64, shard_size=2) == 5
     assert sorted(p.name for p in out.iterdir()) == ["shard-00000.npy", "shard-00001.npy", "shard-00002.npy"]
     images = lsun.load(out)
     assert images.shape == (5, 64, 64, 3) and images.dtype == np.uint8
@@ -58,11 +58,11 @@ def test_convert_shapes_shards_and_centre_crop(lsun_zip, tmp_path):
 
 def test_convert_replaces_output_only_when_complete(lsun_zip, tmp_path):
     out = tmp_path / "shards"
-    lsun.convert(lsun_zip, out, max_images=3, size=32, shard_size=10)
+    lsun.convert(lsun_zip, out, max_images=3, image_size=32, shard_size=10)
     broken = tmp_path / "broken.zip"
     broken.write_bytes(lsun_zip.read_bytes()[:200])
     with pytest.raises(DownloadError, match="not a valid zip"):
-        lsun.convert(broken, out, max_images=3, size=32, shard_size=10)
+        lsun.convert(broken, out, max_images=3, image_size=32, shard_size=10)
     assert lsun.load(out).shape == (3, 32, 32, 3)  # the earlier complete output is untouched
 
 

@@ -19,5 +19,5 @@ def workdir(tmp_path):
     return tmp_path
 
 
-def snakemake(workdir, *args):
-    return subprocess.run([SNAKEMAKE, *args], cwd=workdir, capture_output=True, text=True, timeout=300)
+def snakemake(workdir, *args, env=None):
+    return subprocess.run([SNAKEMAKE, *args], cwd=workdir, capture_output=True, text=True, timeout=300, env=env)

@@ -20,6 +20,9 @@ def test_dry_run_whole_dag(workdir, configfile):
     assert result.returncode == 0, result.stderr
     assert "Using workflow specific profile profiles/default" in result.stdout + result.stderr
     counts = job_counts(result.stdout)
+    # a --configfile is merged over the default config: its experiments join the default ones
+    experiments = {**yaml.safe_load((workdir / "config/config.yaml").read_text())["experiments"],
+                   **yaml.safe_load((workdir / configfiles[0]).read_text())["experiments"]}
     assert counts["fetch_mnist"] == 1 and counts["prepare_mnist"] == 1
     lsun_jobs = 1 if "paper" in configfile else 0
     assert counts.get("convert_lsun", 0) == lsun_jobs
@@ -28,10 +31,10 @@ def test_dry_run_whole_dag(workdir, configfile):
     # evaluation and summary: one evaluation job per training shard, tables and figures per experiment
     train_jobs = sum(n for rule, n in counts.items() if rule.startswith("train_"))
     assert sum(n for rule, n in counts.items() if rule.startswith("evaluate_")) == train_jobs
-    assert counts["build_evaluator"] == 1 and counts["reference_mnist"] == 1 and counts["summarize_runs"] == 1
-    # a --configfile is merged over the default config: its experiments join the default ones
-    experiments = {**yaml.safe_load((workdir / "config/config.yaml").read_text())["experiments"],
-                   **yaml.safe_load((workdir / configfiles[0]).read_text())["experiments"]}
+    assert counts["build_evaluator"] == 1 and counts["summarize_runs"] == 1
+    # reference rows: one job per dataset that an experiment trains on
+    datasets = {e["dataset"] for e in experiments.values()}
+    assert counts["reference_scores"] == len(datasets)
     grid = {"gan_grid", "ebgan_grid", "margin_sweep", "ablation"}  # drawn by the grid-search rule instead
     assert {r for r in counts if r.startswith("tables_")} == {f"tables_{name}" for name in experiments}
     assert {r for r in counts if r.startswith("figures_")} == {f"figures_{name}" for name in set(experiments) - grid}

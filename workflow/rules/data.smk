@@ -27,7 +27,7 @@ rule fetch_lsun:
     output:
         "data/lsun/zip/{category}_train_lmdb.zip",
     params:
-        settings=lambda w: as_json({"category": w.category}),
+        settings=lambda w: as_json({"category": w.category, "url": config["lsun"]["url"]}),
     log:
         "logs/data/fetch_lsun_{category}.log",
     shell:

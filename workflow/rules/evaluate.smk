@@ -1,8 +1,20 @@
-# Evaluation: a classifier trained on MNIST's training split scores every MNIST run; the 2D runs are
-# scored against their known density. Reference rows score real data the same way.
+# Evaluation: a classifier trained on MNIST's training split scores every run on MNIST (at any size); the
+# 2D runs are scored against their known density (energygan.datasets says which dataset gets which).
+# Reference rows score real data the same way.
 EVAL = config["evaluation"]
 EVALUATOR = expand("results/evaluator/{name}", name=["classifier.pt", "test_stats.pt", "metrics.json"])
-SCORE_SETTINGS = {k: EVAL[k] for k in ("samples", "seed", "batch_size", "min_share")}
+SCORE_SETTINGS = {k: EVAL[k] for k in ("samples", "seed", "batch_size", "min_share", "fidelity")}
+
+
+def scoring_inputs(dataset):
+    """What scoring a dataset's samples reads: the evaluator (classifier), the real images (fidelity), nothing."""
+    scorer = _datasets.get(dataset).scorer
+    return EVALUATOR if scorer == "classifier" else dataset_inputs(dataset) if scorer == "fidelity" else []
+
+
+def scoring_source(dataset):
+    scorer = _datasets.get(dataset).scorer
+    return "results/evaluator" if scorer == "classifier" else _datasets.get(dataset).prepared if scorer == "fidelity" else ""
 
 
 rule build_evaluator:
@@ -19,49 +31,36 @@ rule build_evaluator:
         "energygan build-evaluator --in data/mnist/prepared --out results/evaluator --params {params.settings:q} 2>&1 | tee {log}"
 
 
-rule reference_mnist:
+rule reference_scores:
     input:
-        MNIST_PREPARED,
-        EVALUATOR,
-    output:
-        "results/reference/mnist.csv",
-    params:
-        settings=as_json({"dataset": "mnist", "settings": SCORE_SETTINGS}),
-    log:
-        "logs/evaluate/reference_mnist.log",
-    shell:
-        "energygan reference-scores --in data/mnist/prepared results/evaluator --out {output} --params {params.settings:q} 2>&1 | tee {log}"
-
-
-rule reference_mixture:
+        lambda w: (dataset_inputs(w.dataset) + EVALUATOR) if scored_by_classifier(w.dataset) else scoring_inputs(w.dataset),
     output:
         "results/reference/{dataset}.csv",
-    wildcard_constraints:
-        dataset="ring8|grid25",
     params:
         settings=lambda w: as_json({"dataset": w.dataset, "settings": SCORE_SETTINGS}),
+        inputs=lambda w: f"{_datasets.get(w.dataset).prepared} results/evaluator" if scored_by_classifier(w.dataset)
+        else scoring_source(w.dataset),
     log:
         "logs/evaluate/reference_{dataset}.log",
     shell:
-        "energygan reference-scores --out {output} --params {params.settings:q} 2>&1 | tee {log}"
+        "energygan reference-scores --in {params.inputs} --out {output} --params {params.settings:q} 2>&1 | tee {log}"
 
 
 for _shard in SHARDS:
-    _mnist = _shard.dataset == "mnist"
 
     rule:
         name:
             f"evaluate_{_shard.name}"
         input:
             _shard.outputs(),
-            EVALUATOR if _mnist else [],
+            scoring_inputs(_shard.dataset),
         output:
             [f"{_shard.run_dir(r)}/metrics.json" for r in _shard.runs],
         params:
             settings=as_json({"dataset": _shard.dataset, "run_dirs": [_shard.run_dir(r) for r in _shard.runs],
                               "settings": SCORE_SETTINGS}),
-            evaluator="results/evaluator" if _mnist else "",
+            source=scoring_source(_shard.dataset),
         log:
             f"logs/evaluate/{_shard.name}.log",
         shell:
-            "energygan evaluate --in {params.evaluator} --params {params.settings:q} 2>&1 | tee {log}"
+            "energygan evaluate --in {params.source} --params {params.settings:q} 2>&1 | tee {log}"

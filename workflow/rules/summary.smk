@@ -2,7 +2,6 @@
 # figures, each in the report under its dataset's category.
 from energygan import summary as _summary
 
-CATEGORY = {"mnist": "3. MNIST", "ring8": "2. 2D mixtures", "grid25": "2. 2D mixtures"}
 GRID_CATEGORY = "4. EBGAN grid search"
 
 
@@ -32,7 +31,7 @@ rule summarize_runs:
 
 
 for _name, _experiment in config["experiments"].items():
-    _category = GRID_CATEGORY if _name in grid_search_experiments() else CATEGORY[_experiment["dataset"]]
+    _category = GRID_CATEGORY if _name in grid_search_experiments() else _datasets.get(_experiment["dataset"]).category
     _kinds = figure_kinds(_name)
 
     rule:

@@ -12,7 +12,7 @@ def probed_experiments():
 
 
 def is_mixture(name):
-    return config["experiments"][name]["dataset"] != "mnist"
+    return _datasets.get(config["experiments"][name]["dataset"]).scorer == "density"
 
 
 def title_question_outputs():
@@ -34,13 +34,14 @@ if TITLE:
 
     for _name in probed_experiments():
         _mnist = not is_mixture(_name)
+        _dataset = config["experiments"][_name]["dataset"]
 
         rule:
             name:
                 f"probe_{_name}"
             input:
                 run_outputs(_name),
-                MNIST_PREPARED if _mnist else [],
+                dataset_inputs(_dataset),
             output:
                 f"results/{_name}/probes.csv",
                 [] if _mnist else report(f"results/{_name}/energy_maps.png", category=TITLE_CATEGORY,
@@ -48,7 +49,7 @@ if TITLE:
             params:
                 settings=as_json({"experiment": _name, "settings": _PROBE_SETTINGS, "eval_seed": EVAL["seed"],
                                   "run_dirs": [s.run_dir(r) for s in SHARDS if s.experiment == _name for r in s.runs]}),
-                prepared="data/mnist/prepared" if _mnist else "",
+                prepared=_datasets.get(_dataset).prepared or "",
             log:
                 f"logs/title_question/probe_{_name}.log",
             shell:

@@ -6,18 +6,17 @@ SHARDS = _experiments.shards(config)
 
 
 for _shard in SHARDS:
-    _mnist = _shard.dataset == "mnist"
 
     rule:
         name:
             f"train_{_shard.name}"
         input:
-            MNIST_PREPARED if _mnist else [],
+            dataset_inputs(_shard.dataset),
         output:
             _shard.outputs(),
         params:
             settings=as_json(_experiments.job_params(_shard, config["train"]["device"])),
-            prepared="data/mnist/prepared" if _mnist else "",
+            prepared=_datasets.get(_shard.dataset).prepared or "",
         resources:
             gpu=1 if config["train"]["device"] == "cuda" else 0,
         priority: _shard.steps  # the longest jobs first, so that no long job is left to run alone at the end

@@ -20,10 +20,9 @@ from PIL import Image
 
 from .download import DownloadError, atomic_path, fetch_url, file_digest
 
-URL = "http://dl.yf.io/lsun/scenes/{category}_train_lmdb.zip"
 
-
-def fetch(category: str, zip_path: str | Path, url_template: str = URL) -> None:
+def fetch(category: str, zip_path: str | Path, url_template: str) -> None:
+    """Download `url_template` with {category} filled in (config `lsun.url`; the official scenes by default)."""
     zip_path = Path(zip_path)
     url = url_template.format(category=category)
     with atomic_path(zip_path) as part:
@@ -67,9 +66,9 @@ def iter_images(lmdb_dir: str | Path):
         env.close()
 
 
-def convert(source: str | Path, out_dir: str | Path, max_images: int, size: int = 64,
+def convert(source: str | Path, out_dir: str | Path, max_images: int, image_size: int = 64,
             shard_size: int = 10_000) -> int:
-    """Write `shard-00000.npy`, ... ([n, size, size, 3] uint8) from a zip or an LMDB folder.
+    """Write `shard-00000.npy`, ... ([n, image_size, image_size, 3] uint8) from a zip or an LMDB folder.
 
     The shards are written into a temporary folder that replaces `out_dir` only when complete.
     """
@@ -82,7 +81,7 @@ def convert(source: str | Path, out_dir: str | Path, max_images: int, size: int 
         for image in iter_images(lmdb_dir):
             if count >= max_images:
                 break
-            shard.append(center_crop(image, size))
+            shard.append(center_crop(image, image_size))
             count += 1
             if len(shard) == shard_size:
                 _write_shard(staging, shard, count)
