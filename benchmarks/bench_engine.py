@@ -2,10 +2,12 @@
 
     python benchmarks/bench_engine.py                       # CPU, K = 1, 8, 32, 128
     python benchmarks/bench_engine.py --device cuda --arch paper
+    python benchmarks/bench_engine.py --arch dcgan32 --runs 1 2 4 8 --batch 32   # the convolutional nets
 
 The loop is plain PyTorch (nn.Sequential, torch.optim.Adam), one GAN after another, each taking one
-step per round: the code the engine replaces. Both train MLP GANs on data drawn from a fixed random
-tensor (784-d, or 2-d for --arch toy; no dataset needed) with the logistic loss and f = softplus.
+step per round: the code the engine replaces. Both train GANs (MLPs, or DCGAN's nets at 32x32 for --arch
+dcgan32) on data drawn from a fixed random tensor (28x28 or 32x32 images, or the 8-Gaussian ring for
+--arch toy; no dataset needed) with the logistic loss and f = softplus.
 On a CUDA device the engine replays each step from a CUDA graph (captured during the warm-up).
 Targets (issue 4): at K = 32, batched >= 3x the loop on CPU and >= 20x on a GPU.
 """
@@ -14,46 +16,73 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 
 import torch
 from torch import nn
 
-from energygan import training
+from energygan import datasets, training
 
-ARCH = {"default": dict(z_dim=32, n_layer_g=3, size_g=256, n_layer_d=3, size_d=128),
-        "paper": dict(z_dim=100, n_layer_g=4, size_g=800, n_layer_d=3, size_d=512),
-        "toy": dict(z_dim=8, n_layer_g=3, size_g=64, n_layer_d=3, size_d=64)}  # the 2D mixtures' nets
-
-
-class FixedImages(training.MNISTData):
-    def __init__(self, dim=784):
-        super().__init__((torch.rand(60_000, dim) * 255).to(torch.uint8))
-        self.out_dim = dim
+ARCH = {"default": dict(dataset="mnist", z_dim=32, n_layer_g=3, size_g=256, n_layer_d=3, size_d=128),
+        "paper": dict(dataset="mnist", z_dim=100, n_layer_g=4, size_g=800, n_layer_d=3, size_d=512),
+        "toy": dict(dataset="ring8", z_dim=8, n_layer_g=3, size_g=64, n_layer_d=3, size_d=64),  # the 2D mixtures' nets
+        "dcgan32": dict(dataset="mnist32", generator="dcgan", discriminator="dcgan", z_dim=32, n_layer_g=4, size_g=16,
+                        n_layer_d=4, size_d=16, batch_norm=True)}  # the default config's convolutional comparison
 
 
-def plain_gan(arch, device, dim):
+def fixed_data(dataset: str):
+    """60k random images of the dataset's shape (or its mixture): the engine's and the loop's data."""
+    spec = datasets.get(dataset)
+    if not spec.images:
+        return datasets.mixture(dataset)
+    return datasets.ImageData((torch.rand(60_000, *spec.shape) * 255).to(torch.uint8), spec)
+
+
+def plain_gan(arch, device, shape):
     def mlp(widths, act):
         layers = []
         for a, b in zip(widths, widths[1:]):
             layers += [nn.Linear(a, b), act()]
         return nn.Sequential(*layers[:-1]).to(device)
-    g = mlp([arch["z_dim"]] + [arch["size_g"]] * (arch["n_layer_g"] - 1) + [dim], nn.ReLU)
-    d = mlp([dim] + [arch["size_d"]] * (arch["n_layer_d"] - 1) + [1], lambda: nn.LeakyReLU(0.2))
-    return g, d, torch.optim.Adam(g.parameters(), 2e-4, betas=(0.5, 0.999)), \
+
+    def dcgan(channels, transposed):
+        """DCGAN's nets as energygan.convnets builds them, in torch.nn layers."""
+        layers, last = [], len(channels) - 2
+        for i, (a, b) in enumerate(zip(channels, channels[1:])):
+            outer = i == 0 if transposed else i == last          # G's first and D's last: 4x4 <-> 1x1
+            normed = i != last if transposed else 0 < i < last
+            layers.append((nn.ConvTranspose2d if transposed else nn.Conv2d)(a, b, 4, 1 if outer else 2,
+                                                                             0 if outer else 1, bias=not normed))
+            layers += [nn.BatchNorm2d(b)] if normed else []
+            layers += [] if i == last else [nn.ReLU() if transposed else nn.LeakyReLU(0.2)]
+        return nn.Sequential(*layers)
+    dim = math.prod(shape)
+    if arch.get("generator") == "dcgan":
+        n, size = arch["n_layer_g"], arch["size_g"]
+        g = nn.Sequential(nn.Unflatten(1, (arch["z_dim"], 1, 1)),
+                          dcgan([arch["z_dim"]] + [size * 2 ** (n - 2 - i) for i in range(n - 1)] + [shape[0]], True))
+        d = nn.Sequential(dcgan([shape[0]] + [arch["size_d"] * 2 ** i for i in range(arch["n_layer_d"] - 1)] + [1],
+                                False), nn.Flatten())
+    else:
+        g = nn.Sequential(mlp([arch["z_dim"]] + [arch["size_g"]] * (arch["n_layer_g"] - 1) + [dim], nn.ReLU),
+                          nn.Unflatten(1, tuple(shape)))
+        d = nn.Sequential(nn.Flatten(), mlp([dim] + [arch["size_d"]] * (arch["n_layer_d"] - 1) + [1],
+                                            lambda: nn.LeakyReLU(0.2)))
+    return g.to(device), d.to(device), torch.optim.Adam(g.parameters(), 2e-4, betas=(0.5, 0.999)), \
         torch.optim.Adam(d.parameters(), 2e-4, betas=(0.5, 0.999))
 
 
-def plain_step(gan, images, batch, z_dim):
+def plain_step(gan, data, batch, z_dim, device, activate):
     g, d, opt_g, opt_d = gan
     softplus = nn.functional.softplus
-    x_real = images[torch.randint(len(images), (batch,), device=images.device)]
-    x_fake = torch.sigmoid(g(torch.randn(batch, z_dim, device=images.device))).detach()
+    x_real = data.sample(torch.randint(1 << 30, (1,), device=device), 0, batch)[0]
+    x_fake = activate(g(torch.randn(batch, z_dim, device=device))).detach()
     loss_d = softplus(d(x_real)).mean() + softplus(-d(x_fake)).mean()
     opt_d.zero_grad()
     loss_d.backward()
     opt_d.step()
-    loss_g = softplus(d(torch.sigmoid(g(torch.randn(batch, z_dim, device=images.device))))).mean()
+    loss_g = softplus(d(activate(g(torch.randn(batch, z_dim, device=device))))).mean()
     opt_g.zero_grad()
     loss_g.backward()
     opt_g.step()
@@ -84,17 +113,17 @@ def main():
     parser.add_argument("--batch", type=int, default=64)
     args = parser.parse_args()
     arch = ARCH[args.arch]
-    dim = 2 if args.arch == "toy" else 784
-    data = FixedImages(dim).to(args.device)
+    spec = datasets.get(arch["dataset"])
+    data = fixed_data(arch["dataset"]).to(args.device)
     results = []
     for k in args.runs:
         setup = training.Setup(**arch, batch_size=args.batch, steps=10 ** 9)
         runs = [training.Run(f"r{i}", seed=i) for i in range(k)]
         trainer = training.Trainer(setup, runs, data, args.device)
         batched = timed(trainer.step, args.rounds, args.device, warmup=training.GRAPH_WARMUP + 2)
-        gans = [plain_gan(arch, args.device, dim) for _ in range(k)]
-        loop = timed(lambda: [plain_step(gan, data.images, args.batch, arch["z_dim"]) for gan in gans],
-                     max(1, args.rounds // 2), args.device)
+        gans = [plain_gan(arch, args.device, spec.shape) for _ in range(k)]
+        loop = timed(lambda: [plain_step(gan, data, args.batch, arch["z_dim"], args.device, spec.activate)
+                              for gan in gans], max(1, args.rounds // 2), args.device)
         row = {"K": k, "device": args.device, "arch": args.arch, "batched_run_steps_per_s": k / batched,
                "loop_run_steps_per_s": k / loop, "speedup": loop / batched}
         results.append(row)

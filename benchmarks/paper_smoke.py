@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 import yaml
 
-from energygan import experiments, training
+from energygan import datasets, experiments, training
 
 
 def main():
@@ -30,7 +30,7 @@ def main():
     shard = next(s for s in experiments.shards(config) if s.experiment == "mnist_loss_f")
     batch = shard.batches[0]
     setup = dataclasses.replace(batch.setup, steps=args.steps)
-    data = training.load_data(setup, args.prepared)
+    data = datasets.load(setup.dataset, args.prepared)
     trainer = training.Trainer(setup, list(batch.runs), data, args.device)
     t0 = time.perf_counter()
     trainer.fit()

@@ -38,5 +38,6 @@ def test_settings_that_cannot_train_together_are_named():
     assert problems(IMAGE32, dropout=True, discriminator="dcgan", n_layer_d=4) == [
         "dropout_d is implemented for ['autoencoder', 'mlp'], not for discriminator dcgan"]
     assert problems(PLANE, generator="vae") == ["unknown generator architecture 'vae'; known: ['dcgan', 'mlp']"]
+    assert problems(PLANE, energy="l1") == ["unknown energy 'l1'; known: ['l2_norm', 'mean_squared']"]
     with pytest.raises(ValueError, match="unknown discriminator architecture 'gan'"):
         architectures.get("discriminator", "gan")

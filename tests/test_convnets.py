@@ -75,6 +75,14 @@ def test_output_shapes(side, n_layers):
     assert energy.shape == (k, b) and code.shape == (k, b, 16 * (side // 8) ** 2)
 
 
+def test_the_conv_autoencoders_energy_follows_the_setting():
+    x = torch.rand(2, 3, 1, 16, 16)
+    mean = reset(convnets.ConvAutoencoder(2, [1, 16, 16], 2, 4), 2)
+    norm = convnets.ConvAutoencoder(2, [1, 16, 16], 2, 4, energy="l2_norm")
+    norm.load_state_dict(mean.state_dict())
+    torch.testing.assert_close(norm(x)[0], (mean(x)[0] * 256).sqrt())  # ||e|| = sqrt(256 mean(e^2))
+
+
 @pytest.mark.parametrize("training", [True, False])
 def test_every_network_equals_torch_layers_run_by_run(training):
     """Batch statistics per run in training mode (runs on different scales, so pooling would show), running

@@ -66,18 +66,22 @@ def test_pull_away_regressions_of_public_implementations():
     assert models.pull_away_term(torch.ones(1, 5, 3)).item() == pytest.approx(1.0)
 
 
-def test_autoencoder_energy_is_per_sample_mean_squared_error():
-    ae = models.StackedAutoencoder(2, [6], 3, 4)
+@pytest.mark.parametrize("energy", ["mean_squared", "l2_norm"])
+def test_autoencoder_energy_is_the_chosen_function_of_each_samples_reconstruction_error(energy):
+    ae = models.StackedAutoencoder(2, [6], 3, 4, energy=energy)
     ae.reset([torch.Generator().manual_seed(s) for s in (0, 1)])
     x = torch.rand(2, 5, 6)
-    energy, code = ae(x)
+    energy_out, code = ae(x)
     for k in range(2):
         h = torch.relu(x[k] @ ae.encoder.layers[0].weight[k] + ae.encoder.layers[0].bias[k])
         h = torch.relu(h @ ae.encoder.layers[1].weight[k] + ae.encoder.layers[1].bias[k])
         recon = h @ ae.decoder.weight[k] + ae.decoder.bias[k]
         torch.testing.assert_close(code[k], h)
-        torch.testing.assert_close(energy[k], ((recon - x[k]) ** 2).mean(dim=1))
-    assert energy.shape == (2, 5) and (energy >= 0).all()
+        squared = ((recon - x[k]) ** 2).sum(dim=1)
+        torch.testing.assert_close(energy_out[k], squared / 6 if energy == "mean_squared" else squared.sqrt())
+    assert energy_out.shape == (2, 5) and (energy_out >= 0).all()
+    with pytest.raises(ValueError, match=r"unknown energy 'l1'; known: \['l2_norm', 'mean_squared'\]"):
+        models.reconstruction_energy(x, "l1")
 
 
 def test_batch_norm_normalises_each_run_with_its_own_statistics_like_torch_batchnorm1d():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from energygan import datasets, losses, probes, training
+from energygan import datasets, losses, probes
 
 SETTINGS = {"plane": {"extent": 2.0, "points": 41}, "samples": 200, "kde_samples": 300, "seed": 7, "figure_f": "identity"}
 DATA = datasets.load("ring8")

@@ -50,7 +50,10 @@ def build_arguments(role: str, setup, shape: tuple) -> dict:
     if role == "generator":
         return {"z_dim": setup.z_dim, "shape": list(shape), "n_layers": setup.n_layer_g, "size": setup.size_g,
                 "batch_norm": setup.batch_norm}
-    return {"shape": list(shape), "n_layers": setup.n_layer_d, "size": setup.size_d, "batch_norm": setup.batch_norm}
+    arguments = {"shape": list(shape), "n_layers": setup.n_layer_d, "size": setup.size_d, "batch_norm": setup.batch_norm}
+    if DISCRIMINATORS[setup.discriminator].autoencoder:
+        arguments["energy"] = setup.energy
+    return arguments
 
 
 def build(role: str, name: str, runs: int, arguments: dict):
@@ -80,6 +83,8 @@ def problems(setup, shape: tuple, pull_away: bool, dropout: bool) -> list[str]:
                          f"images, the data are {side}x{side}" + (f"; set {key}: {fit}" if fit else ""))
         if arch.autoencoder and arch.convolutional and side % 2 ** n_layers:
             found.append(f"discriminator: {name} halves the side {n_layers} times (n_layer_d), which {side} does not allow")
+    if setup.energy not in models.ENERGIES:
+        found.append(f"unknown energy {setup.energy!r}; known: {sorted(models.ENERGIES)}")
     if pull_away and setup.discriminator in DISCRIMINATORS and not DISCRIMINATORS[setup.discriminator].autoencoder:
         found.append(f"pt_weight > 0 needs an autoencoder's code, but discriminator is {setup.discriminator}; "
                      f"use one of {sorted(n for n, a in DISCRIMINATORS.items() if a.autoencoder)}")

@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import models
+
 INIT_STD = 0.02
 
 
@@ -152,14 +154,15 @@ class ConvAutoencoder(nn.Module):
     """EBGAN's convolutional autoencoder discriminator: an encoder of n_layers strided convolutions
     (channels size, 2 size, 4 size, ...: (64)4c2s-(128)4c2s-(256)4c2s for size 64, n_layers 3) and a
     decoder of as many transposed ones back to C channels ((128)4c2s-(64)4c2s-(C)4c2s), with no output
-    activation. Energy = per-sample mean squared reconstruction error; the code (the encoder's output,
-    flattened) serves the pull-away term. `offset` as in models.StackedAutoencoder."""
+    activation. Energy: of the reconstruction error, as `energy` says (models.ENERGIES); the code (the
+    encoder's output, flattened) serves the pull-away term. `offset` as in models.StackedAutoencoder."""
 
     autoencoder = True
 
-    def __init__(self, runs: int, shape: list, n_layers: int, size: int, batch_norm: bool = True):
+    def __init__(self, runs: int, shape: list, n_layers: int, size: int, batch_norm: bool = True,
+                 energy: str = "mean_squared"):
         super().__init__()
-        self.runs = runs
+        self.runs, self.energy = runs, energy
         widths = [size * 2 ** i for i in range(n_layers)]
         self.encoder = ConvStack(runs, [shape[0]] + widths, [2] * n_layers, [1] * n_layers, leaky_relu,
                                  [False] + [batch_norm] * (n_layers - 1), transposed=False)
@@ -177,5 +180,4 @@ class ConvAutoencoder(nn.Module):
         """(energy [K, B], code [K, B, 4 size H W / 4^n_layers])."""
         code = self.encoder(grouped(x), last_activation=True)
         error = ungrouped(self.decoder(code), self.runs) - x
-        energy = (error * error).flatten(2).mean(-1)
-        return energy, ungrouped(code, self.runs).flatten(2)
+        return models.reconstruction_energy(error.flatten(2), self.energy), ungrouped(code, self.runs).flatten(2)

@@ -163,6 +163,19 @@ class MLPDiscriminator(StackedMLP):
         return [layer.weight.shape[2] for layer in self.layers[:-1]]
 
 
+# An autoencoder's energy from its reconstruction error e = Dec(Enc(x)) - x, flattened [K, B, D]:
+# `mean_squared` is the blog's "mean-squared reconstruction error"; `l2_norm` is EBGAN's D(x) = ||e|| as the
+# paper writes it (its appendix, with the scale its margins are on, is not available offline).
+ENERGIES = {"mean_squared": lambda e: (e * e).mean(-1),
+            "l2_norm": lambda e: (e * e).sum(-1).clamp_min(1e-12).sqrt()}  # clamped: no 0/0 in the gradient
+
+
+def reconstruction_energy(error: torch.Tensor, energy: str) -> torch.Tensor:
+    if energy not in ENERGIES:
+        raise ValueError(f"unknown energy {energy!r}; known: {sorted(ENERGIES)}")
+    return ENERGIES[energy](error)
+
+
 class StackedAutoencoder(nn.Module):
     """EBGAN's autoencoder discriminator: an encoder of n_layers - 1 layers to a code of `size` units,
     a one-layer decoder. Energy = per-sample mean squared reconstruction error (the paper's ||Dec(Enc(x)) - x||
@@ -173,9 +186,10 @@ class StackedAutoencoder(nn.Module):
 
     autoencoder = True
 
-    def __init__(self, runs: int, shape: list, n_layers: int, size: int, batch_norm: bool = False):
+    def __init__(self, runs: int, shape: list, n_layers: int, size: int, batch_norm: bool = False,
+                 energy: str = "mean_squared"):
         super().__init__()
-        in_dim = math.prod(shape)
+        in_dim, self.energy = math.prod(shape), energy
         self.encoder = StackedMLP(runs, [in_dim] + [size] * (n_layers - 1), torch.relu,
                                   [False] + [batch_norm] * (n_layers - 2))
         self.decoder = StackedLinear(runs, size, in_dim)
@@ -196,8 +210,7 @@ class StackedAutoencoder(nn.Module):
         code = torch.relu(self.encoder(x, keep_masks))
         if keep_masks is not None and len(keep_masks) == len(self.encoder.layers):
             code = code * keep_masks[-1]
-        energy = ((self.decoder(code) - x) ** 2).mean(dim=-1)
-        return energy, code
+        return reconstruction_energy(self.decoder(code) - x, self.energy), code
 
 
 def pull_away_term(codes: torch.Tensor) -> torch.Tensor:

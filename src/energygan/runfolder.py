@@ -100,7 +100,8 @@ def _load_state(path: str | Path, meta: tuple) -> dict:
         raise RunFileError(f"{path} is missing, truncated or not a torch file ({type(err).__name__}); "
                            f"{REMAKE.format(path=path)}") from err
     if not isinstance(state, dict) or (missing := [k for k in meta if k not in state]):
-        raise RunFileError(f"{path} is not an energygan {path.stem} file (no {meta}); {REMAKE.format(path=path)}")
+        lacks = missing if isinstance(state, dict) else list(meta)
+        raise RunFileError(f"{path} is not an energygan {path.stem} file (no {lacks}); {REMAKE.format(path=path)}")
     return state
 
 

@@ -58,7 +58,8 @@ class Setup:
     steps: int = 500
     d_steps: int = 1                    # discriminator steps per generator step
     dropout: float = 0.5
-    batch_norm: bool = False            # see models.generator: where it goes, and why
+    batch_norm: bool = False            # see models.MLPGenerator, convnets: where it goes, and why
+    energy: str = "mean_squared"        # an autoencoder's energy of its reconstruction error: models.ENERGIES
     adam_betas: tuple = (0.5, 0.999)
     checkpoint_every: int = 100
     log_every: int = 10

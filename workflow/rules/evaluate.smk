@@ -13,8 +13,15 @@ def scoring_inputs(dataset):
 
 
 def scoring_source(dataset):
+    """The folder of scoring_inputs: the `--in` of an evaluation job."""
     scorer = _datasets.get(dataset).scorer
     return "results/evaluator" if scorer == "classifier" else _datasets.get(dataset).prepared if scorer == "fidelity" else ""
+
+
+def reference_inputs(dataset):
+    """Real data scored as the runs are (its prepared folder), and what scores it: `--in` of reference_scores."""
+    folders = [_datasets.get(dataset).prepared] if _datasets.get(dataset).prepared else []
+    return folders + (["results/evaluator"] if scored_by_classifier(dataset) else [])
 
 
 rule build_evaluator:
@@ -33,13 +40,12 @@ rule build_evaluator:
 
 rule reference_scores:
     input:
-        lambda w: (dataset_inputs(w.dataset) + EVALUATOR) if scored_by_classifier(w.dataset) else scoring_inputs(w.dataset),
+        lambda w: list(dict.fromkeys(dataset_inputs(w.dataset) + scoring_inputs(w.dataset))),
     output:
         "results/reference/{dataset}.csv",
     params:
         settings=lambda w: as_json({"dataset": w.dataset, "settings": SCORE_SETTINGS}),
-        inputs=lambda w: f"{_datasets.get(w.dataset).prepared} results/evaluator" if scored_by_classifier(w.dataset)
-        else scoring_source(w.dataset),
+        inputs=lambda w: " ".join(reference_inputs(w.dataset)),
     log:
         "logs/evaluate/reference_{dataset}.log",
     shell:
