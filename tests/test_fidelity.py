@@ -11,7 +11,7 @@ import torch
 from energygan import evaluation, fidelity
 
 try:  # PyPI's torchvision does not load beside the CPU build of torch 2.13.0 (RuntimeError, not ImportError)
-    from tests.fidelity_extractor import NAME, pooled_features
+    from tests.fidelity_extractor import NAME, PooledFeatures, pooled_features
 except Exception as err:  # noqa: BLE001
     NAME, REASON = None, f"torch-fidelity does not import here ({type(err).__name__}); make test runs it in .venv-fidelity"
 
@@ -49,6 +49,18 @@ def test_fid_and_kid_equal_independent_computations_on_the_same_features():
     same = fidelity.scores(reference, reference, SETTINGS)
     assert same["fid"] == pytest.approx(0.0, abs=1e-6)
     assert fidelity.scores(images(60, 3), reference, SETTINGS)["fid"] < scores["fid"]
+
+
+@pytest.mark.fidelity
+@needs_fidelity
+def test_a_scorer_extracts_the_reference_features_once(monkeypatch):
+    seen = []
+    forward = PooledFeatures.forward
+    monkeypatch.setattr(PooledFeatures, "forward", lambda self, x: (seen.append(len(x)), forward(self, x))[1])
+    scorer = fidelity.Scorer(images(60, 2), SETTINGS)
+    first, second = scorer(images(60, 1)), scorer(images(60, 3))
+    assert sum(seen) == 3 * 60  # the reference once, then each sample set
+    assert first == fidelity.scores(images(60, 1), images(60, 2), SETTINGS) and second["fid"] < first["fid"]
 
 
 @pytest.mark.fidelity

@@ -61,26 +61,14 @@ class StackedConv(nn.Module):
         return op(x, weight, bias, self.stride, self.padding, groups=self.runs)
 
 
-class StackedBatchNorm2d(nn.Module):
-    """torch.nn.BatchNorm2d per run on the grouped layout (momentum 0.1, eps 1e-5, unbiased running
-    variance); parameters and running statistics [K, C]."""
-
-    def __init__(self, runs: int, channels: int):
-        super().__init__()
-        self.weight = nn.Parameter(torch.ones(runs, channels))
-        self.bias = nn.Parameter(torch.zeros(runs, channels))
-        self.register_buffer("running_mean", torch.zeros(runs, channels))
-        self.register_buffer("running_var", torch.ones(runs, channels))
-
-    def reset(self, generators) -> None:
-        with torch.no_grad():
-            for tensor, value in ((self.weight, 1), (self.bias, 0), (self.running_mean, 0), (self.running_var, 1)):
-                tensor.fill_(value)
+class StackedBatchNorm2d(models.StackedBatchNorm):
+    """torch.nn.BatchNorm2d per run on the grouped layout; the parameters, running statistics [K, C] and
+    conventions of models.StackedBatchNorm."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # views of the [K, C] buffers: batch_norm's in-place update of the running statistics lands in them
         return F.batch_norm(x, self.running_mean.view(-1), self.running_var.view(-1), self.weight.view(-1),
-                            self.bias.view(-1), self.training, 0.1, 1e-5)
+                            self.bias.view(-1), self.training, self.momentum, self.eps)
 
 
 class ConvStack(nn.Module):

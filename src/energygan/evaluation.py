@@ -246,7 +246,7 @@ def evaluate_runs(run_dirs: list[str], dataset: str, settings: dict, source_dir:
     if spec.scorer == "classifier":
         model, reference = load_evaluator(source_dir)
     elif spec.scorer == "fidelity":
-        reference = real_images(dataset, source_dir, settings, draw=0)
+        scorer = fidelity.Scorer(real_images(dataset, source_dir, settings, draw=0), fidelity_settings(settings))
     else:
         data = datasets.mixture(dataset)
         p_samples = target_samples(data, settings)
@@ -261,7 +261,7 @@ def evaluate_runs(run_dirs: list[str], dataset: str, settings: dict, source_dir:
                     probs, feats = classify(model, classifier_view(spec, x), settings["batch_size"])
                     scores = image_scores(probs, feats, reference, settings["min_share"])
                 elif spec.scorer == "fidelity":
-                    scores = fidelity.scores(fidelity.to_uint8(spec.to_unit(x)), reference, fidelity_settings(settings))
+                    scores = scorer(fidelity.to_uint8(spec.to_unit(x)))
                 else:
                     scores = mixture_scores(x, data, p_samples, settings["min_share"])
         record = {"status": manifest["status"], "samples": settings["samples"], "eval_seed": settings["seed"],

@@ -16,7 +16,7 @@ import torch
 
 INCEPTION = "inception-v3-compat"
 INSTALL = ("torch-fidelity is not installed (it needs torchvision built for your torch): "
-           "pip install -e '.[fidelity]', or see README, Scores of colour images")
+           "pip install -e '.[fidelity]' (see the README's Evaluation section)")
 
 
 class FidelityError(RuntimeError):
@@ -44,38 +44,66 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
     return images.expand(-1, 3, -1, -1) if images.shape[1] == 1 else images
 
 
-def scores(samples: torch.Tensor, reference: torch.Tensor, settings: dict) -> dict:
-    """{fid, kid, kid_std} of uint8 `samples` against uint8 `reference` images. `settings`: feature_extractor,
-    inception_weights (a path or None: torch-fidelity's download), kid_subset_size, seed, extensions (modules
-    to import first: they register feature extractors)."""
-    import importlib
-    try:
-        import torch_fidelity
-        from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3
-    except ImportError as err:
-        raise FidelityError(INSTALL) from err
-    for module in settings["extensions"]:
+class Scorer:
+    """FID and KID of sample sets against one set of real images, whose features are extracted once (a job
+    scores all of its runs against the same reference). `settings`: feature_extractor, inception_weights (a
+    path, or None: torch-fidelity's download), kid_subset_size, seed, extensions (modules imported first:
+    they register feature extractors). The steps are torch-fidelity's own functions, those that
+    `calculate_metrics` chains."""
+
+    def __init__(self, reference: torch.Tensor, settings: dict):
+        import importlib
         try:
-            importlib.import_module(module)
+            from torch_fidelity.feature_extractor_inceptionv3 import URL_INCEPTION_V3
+            from torch_fidelity.metric_fid import fid_featuresdict_to_statistics
+            from torch_fidelity.utils import create_feature_extractor, resolve_feature_layer_for_metric
         except ImportError as err:
-            raise FidelityError(f"evaluation.fidelity.extensions: cannot import {module!r} ({err}); "
-                                "put it on PYTHONPATH or remove it") from err
-    extractor, weights = settings["feature_extractor"], settings.get("inception_weights")
-    if weights is not None and not Path(weights).is_file():
-        raise FidelityError(f"evaluation.fidelity.inception_weights: {weights} does not exist; download "
-                            f"{URL_INCEPTION_V3} there on a machine with internet access, or set it to null to "
-                            "let torch-fidelity download it")
-    subset = min(settings["kid_subset_size"], len(samples), len(reference))
-    try:
-        metrics = torch_fidelity.calculate_metrics(
-            input1=ImageTensors(samples), input2=ImageTensors(reference), fid=True, kid=True,
-            feature_extractor=extractor, feature_extractor_weights_path=weights, kid_subset_size=subset,
-            cuda=torch.cuda.is_available(), cache=False, verbose=False, rng_seed=settings["seed"],
-            save_cpu_ram=True)  # no loader worker processes: the images are in memory already
-    except OSError as err:  # the weights' download (URLError is an OSError)
-        raise FidelityError(f"the {extractor} weights could not be downloaded ({err}); download {URL_INCEPTION_V3} "
-                            "on a machine with internet access and set evaluation.fidelity.inception_weights "
-                            "to its path") from err
-    return {"fid": float(metrics["frechet_inception_distance"]),
-            "kid": float(metrics["kernel_inception_distance_mean"]),
-            "kid_std": float(metrics["kernel_inception_distance_std"])}
+            raise FidelityError(INSTALL) from err
+        for module in settings["extensions"]:
+            try:
+                importlib.import_module(module)
+            except ImportError as err:
+                raise FidelityError(f"evaluation.fidelity.extensions: cannot import {module!r} ({err}); "
+                                    "put it on PYTHONPATH or remove it") from err
+        weights = settings.get("inception_weights")
+        if weights is not None and not Path(weights).is_file():
+            raise FidelityError(f"evaluation.fidelity.inception_weights: {weights} does not exist; download "
+                                f"{URL_INCEPTION_V3} there on a machine with internet access, or set it to null to "
+                                "let torch-fidelity download it")
+        self.options = {"feature_extractor": settings["feature_extractor"], "feature_extractor_weights_path": weights,
+                        "kid_subset_size": settings["kid_subset_size"], "rng_seed": settings["seed"],
+                        "cuda": torch.cuda.is_available(), "verbose": False}
+        self.layers = {metric: resolve_feature_layer_for_metric(metric, **self.options) for metric in ("fid", "kid")}
+        try:
+            self.extractor = create_feature_extractor(settings["feature_extractor"], sorted(set(self.layers.values())),
+                                                      **self.options)
+        except OSError as err:  # the weights' download (URLError is an OSError)
+            raise FidelityError(f"the {settings['feature_extractor']} weights could not be downloaded ({err}); "
+                                f"download {URL_INCEPTION_V3} on a machine with internet access and set "
+                                "evaluation.fidelity.inception_weights to its path") from err
+        self.reference = self.features(reference)
+        self.reference_statistics = fid_featuresdict_to_statistics(self.reference, self.layers["fid"])
+
+    def features(self, images: torch.Tensor) -> dict:
+        from torch_fidelity.utils import get_featuresdict_from_dataset
+        # save_cpu_ram: no loader worker processes, the images are in memory already
+        return get_featuresdict_from_dataset(ImageTensors(images), self.extractor, 64, self.options["cuda"],
+                                             save_cpu_ram=True, verbose=False)
+
+    def __call__(self, samples: torch.Tensor) -> dict:
+        """{fid, kid, kid_std} of uint8 `samples` [N, 3, H, W]."""
+        from torch_fidelity.metric_fid import fid_featuresdict_to_statistics, fid_statistics_to_metric
+        from torch_fidelity.metric_kid import kid_featuresdict_to_metric
+        features = self.features(samples)
+        fid = fid_statistics_to_metric(fid_featuresdict_to_statistics(features, self.layers["fid"]),
+                                       self.reference_statistics, False)
+        subset = min(self.options["kid_subset_size"], len(samples), len(self.reference[self.layers["kid"]]))
+        kid = kid_featuresdict_to_metric(features, self.reference, self.layers["kid"],
+                                         **{**self.options, "kid_subset_size": subset})
+        return {"fid": float(fid["frechet_inception_distance"]), "kid": float(kid["kernel_inception_distance_mean"]),
+                "kid_std": float(kid["kernel_inception_distance_std"])}
+
+
+def scores(samples: torch.Tensor, reference: torch.Tensor, settings: dict) -> dict:
+    """{fid, kid, kid_std} of uint8 `samples` against uint8 `reference` images (see Scorer)."""
+    return Scorer(reference, settings)(samples)
