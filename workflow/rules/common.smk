@@ -24,7 +24,7 @@ def dataset_inputs(name):
     prepared = _datasets.get(name).prepared
     if prepared is None:
         return []
-    return MNIST_PREPARED if prepared == "data/mnist/prepared" else [prepared]
+    return MNIST_PREPARED if prepared == _datasets.MNIST_PREPARED else [prepared]  # MNIST's folder is files, not a directory()
 
 
 def scored_by_classifier(name):
