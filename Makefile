@@ -8,7 +8,7 @@ FIDELITY_VENV := .venv-fidelity
 FIDELITY_STAMP := $(FIDELITY_VENV)/.installed
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: run test test-core test-fidelity report-check clean-venv
+.PHONY: run restore test test-core test-fidelity report-check clean-venv
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -24,9 +24,17 @@ $(FIDELITY_STAMP): pyproject.toml
 	$(FIDELITY_VENV)/bin/python -m pip install --quiet -e '.[test,fidelity]'
 	touch $@
 
+# the study, its report, all tracked by DVC and pushed (commit the .dvc files that change)
 run: $(STAMP)
 	snakemake --cores all
-	mkdir -p results
+	snakemake --report results/report.html
+	energygan track --in results/report.html
+
+# a pushed study on a fresh clone: its files from the DVC remote, marked up to date for Snakemake in the
+# order it would have made them (`dvc pull` gives every file a new modification time), and its report
+restore: $(STAMP)
+	dvc pull
+	snakemake --cores all --touch
 	snakemake --report results/report.html
 
 # a documented check of the rendered report (needs Chromium: apt-get install chromium)

@@ -4,10 +4,15 @@ from pathlib import Path
 
 from snakemake.utils import min_version, validate
 
+from energygan.experiments import shards
+
 min_version("9.0")
 
 configfile: "config/config.yaml"
 validate(config, "workflow/schemas/config.schema.yaml")
+# every run of every experiment, expanded now: settings that the engine cannot run together (an unknown
+# dataset, the pull-away term without an autoencoder, ...) stop the workflow here, before any job
+SHARDS = shards(config)
 
 
 wildcard_constraints:
@@ -27,16 +32,27 @@ include: "workflow/rules/summary.smk"
 report: "workflow/report/workflow.rst"
 
 
+# Everything a reader of the study needs, folder by folder: tracked by DVC once made (share.smk).
+STUDY = [
+    "results/theory/claims.html",
+    "results/theory/penalties.png",
+    *expand("results/theory/{name}.html", name=[Path(t).stem for t in THEORY_TABLES]),
+    *run_outputs(),
+    *(EVALUATOR if SCORED_BY_CLASSIFIER else []),
+    *reference_outputs(),
+    "results/summary/runs.csv",
+    *experiment_outputs(),
+    *grid_search_outputs(),
+    *title_question_outputs(),
+    "results/metrics.json",
+]
+
+
+include: "workflow/rules/share.smk"
+
+
 rule all:
     input:
-        data_targets(),
-        "results/theory/claims.html",
-        "results/theory/penalties.png",
-        expand("results/theory/{name}.html", name=[Path(t).stem for t in THEORY_TABLES]),
-        run_outputs(),
-        "results/evaluator/metrics.json",
-        "results/summary/runs.csv",
-        experiment_outputs(),
-        grid_search_outputs(),
-        title_question_outputs(),
+        STUDY,
+        tracked_files(),
     default_target: True

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 import torch
 
-from energygan import datasets, rng
+from energygan import datasets, files, rng
 
 
 def test_unknown_dataset_is_refused_with_the_known_names():
@@ -69,10 +69,11 @@ def test_lsun_shards_are_read_through_memory_maps_with_counter_based_draws(tmp_p
 
 def test_lsun_shards_of_another_size_or_none_are_refused_by_name(tmp_path):
     shards(tmp_path / "small", [2], side=8)
-    with pytest.raises(ValueError, match=r"small/shard-00000.npy: images of shape \[8, 8, 3\].*lsun_bedroom trains on \[3, 64, 64\]"):
+    with pytest.raises(files.FileError, match=r"small/shard-00000.npy holds images of shape \[8, 8, 3\].*lsun_bedroom trains on "
+                                              r"\[3, 64, 64\].*snakemake --cores all --force .*small"):
         datasets.load("lsun_bedroom", tmp_path / "small")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(FileNotFoundError, match="no shard-\\*.npy in .*empty; make it with: snakemake"):
+    with pytest.raises(files.FileError, match=r"empty holds no shard-\*.npy; re-make it: snakemake --cores all --force .*empty"):
         datasets.load("lsun_bedroom", tmp_path / "empty")
 
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from energygan import datasets, models, rng, runfolder, training
+from energygan import datasets, files, models, rng, runfolder, training
 from energygan.training import Run, Setup, Trainer
 from tests.test_training import FF, Killed, final_weights, name
 
@@ -144,8 +144,8 @@ def test_a_saved_conv_run_is_rebuilt_from_the_architecture_registry(tmp_path, di
     trainer.fit()
     x = conv_data().sample(torch.tensor([5]), 0, 6)[0]
     for k, run in enumerate(runs):
-        runfolder.save_tensors(trainer.generator_state(k), tmp_path / "g.pt")
-        runfolder.save_tensors(trainer.discriminator_state(k), tmp_path / "d.pt")
+        files.save_tensors(trainer.generator_state(k), tmp_path / "g.pt")
+        files.save_tensors(trainer.discriminator_state(k), tmp_path / "d.pt")
         z = rng.normal(torch.tensor([run.seed]), training.Z_FIXED, 0, (training.FIXED_SAMPLES, 8))[0]
         torch.testing.assert_close(runfolder.load_generator(tmp_path / "g.pt")(z), trainer.fixed_samples()[k],
                                    atol=1e-6, rtol=1e-5)

@@ -12,6 +12,8 @@ import json
 import sys
 from pathlib import Path
 
+from . import files
+
 COMMANDS = {}
 
 
@@ -100,6 +102,20 @@ def experiment_tables(inputs, outputs, experiment, confidence):
     """Aggregated CSV and HTML of one experiment from runs.csv (inputs[0]) and its reference rows (inputs[1])."""
     from . import summary
     summary.write_tables(inputs[0], inputs[1], experiment, confidence, outputs[0], outputs[1])
+
+
+@command("headline-metrics")
+def headline_metrics(inputs, outputs, verdict_tables, evaluator):
+    """results/metrics.json, the DVC metrics, from runs.csv (inputs[0]), the verdict tables and the evaluator."""
+    from . import headline
+    headline.write(inputs[0], outputs[0], verdict_tables, evaluator)
+
+
+@command("track")
+def track(inputs, outputs):
+    """dvc add and dvc push of the paths in inputs, keeping their modification times (for Snakemake)."""
+    from . import sharing
+    sharing.track(inputs)
 
 
 @command("experiment-figures")
@@ -191,10 +207,8 @@ def theory_formulas(inputs, outputs, **settings):
 @command("theory-claims")
 def theory_claims(inputs, outputs, tolerances):
     """The claims table (CSV and HTML) from the theory tables named in inputs."""
-    import pandas as pd
-
     from . import report, theory
-    tables = {Path(p).stem: pd.read_csv(p) for p in inputs}
+    tables = {Path(p).stem: files.read_csv(p) for p in inputs}
     claims = theory.claims(tables, tolerances)
     _write_table(claims, outputs[0])
     report.html_table(claims, outputs[1], title="Claims of the blog post, checked")
@@ -203,15 +217,12 @@ def theory_claims(inputs, outputs, tolerances):
 @command("render-table")
 def render_table(inputs, outputs):
     """An HTML rendering of the CSV table inputs[0], for the report."""
-    import pandas as pd
-
     from . import report
-    report.html_table(pd.read_csv(inputs[0]), outputs[0], title=Path(inputs[0]).stem.replace("_", " "))
+    report.html_table(files.read_csv(inputs[0]), outputs[0], title=Path(inputs[0]).stem.replace("_", " "))
 
 
 def _write_table(table, path) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(path, index=False)
+    files.write_csv(table, path)
 
 
 def main(argv: list[str] | None = None) -> None:

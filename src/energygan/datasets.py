@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
+from . import files
+
 if TYPE_CHECKING:
     import torch
 
@@ -105,14 +107,15 @@ class ShardedImages:
     def __init__(self, folder: str | Path, dataset: Dataset):
         paths = sorted(Path(folder).glob("shard-*.npy"))
         if not paths:
-            raise FileNotFoundError(f"no shard-*.npy in {folder}; make it with: snakemake --cores all {folder}")
-        self.shards = [np.load(p, mmap_mode="r") for p in paths]
+            raise files.refuse(folder, "holds no shard-*.npy")
+        self.shards = [files.open_array(p, made_by=folder) for p in paths]
         self.starts = np.cumsum([0] + [len(s) for s in self.shards])
         self.dataset, self.device = dataset, "cpu"
         stored = tuple(self.shards[0].shape[1:])
         if stored != (*dataset.shape[1:], dataset.shape[0]):
-            raise ValueError(f"{paths[0]}: images of shape {list(stored)} (H, W, C), but dataset {dataset.name} "
-                             f"trains on {list(dataset.shape)} (C, H, W); re-convert with the matching lsun.image_size")
+            raise files.refuse(paths[0], f"holds images of shape {list(stored)} (H, W, C), but dataset {dataset.name} trains "
+                                         f"on {list(dataset.shape)} (C, H, W): made with another lsun.image_size?",
+                               made_by=folder)
 
     def __len__(self) -> int:
         return int(self.starts[-1])

@@ -8,7 +8,6 @@ every run), in evaluation mode, so that it does not depend on the batch size use
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from pathlib import Path
@@ -18,8 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import datasets, rng, runfolder
-from .data.download import atomic_path
+from . import datasets, files, rng, runfolder
 
 EVAL_STREAM = 3  # rng stream of the evaluation noise (training uses 0-2, see training.Z_D ...)
 SCORE_NAMES = {  # what each scorer of energygan.datasets writes
@@ -114,12 +112,10 @@ def build_evaluator(prepared_dir, out_dir, epochs: int, batch_size: int, lr: flo
     mean, cov = gaussian_stats(features)
     for name, obj in (("classifier.pt", model.state_dict()),
                       ("test_stats.pt", {"mean": torch.from_numpy(mean), "cov": torch.from_numpy(cov)})):
-        with atomic_path(out_dir / name) as part:
-            torch.save(obj, part)
+        files.save_tensors(obj, out_dir / name)
     metrics = {"test_accuracy": test_accuracy, "train_images": len(train["labels"]),
                "test_images": len(test["labels"]), "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed}
-    with atomic_path(out_dir / "metrics.json") as part:
-        part.write_text(json.dumps(metrics, indent=2))
+    files.write_json(metrics, out_dir / "metrics.json")
     print(f"evaluator test accuracy {test_accuracy:.4f}", file=sys.stderr)
     return test_accuracy
 
@@ -127,9 +123,17 @@ def build_evaluator(prepared_dir, out_dir, epochs: int, batch_size: int, lr: flo
 def load_evaluator(evaluator_dir) -> tuple[Classifier, tuple]:
     """The classifier and the test images' (feature mean, covariance), both weights_only loads."""
     model = Classifier()
-    model.load_state_dict(torch.load(Path(evaluator_dir) / "classifier.pt", map_location="cpu", weights_only=True))
-    stats = torch.load(Path(evaluator_dir) / "test_stats.pt", weights_only=True)
+    weights = Path(evaluator_dir) / "classifier.pt"
+    try:
+        model.load_state_dict(files.load_tensors(weights, what="evaluator classifier"))
+    except RuntimeError as err:  # a torch file of other weights
+        raise files.refuse(weights, f"does not hold the evaluator classifier's weights ({err})") from err
+    stats = files.load_tensors(Path(evaluator_dir) / "test_stats.pt", ("mean", "cov"), "evaluator statistics")
     return model.eval(), (stats["mean"].numpy(), stats["cov"].numpy())
+
+
+def evaluator_accuracy(evaluator_dir) -> float:
+    return files.read_json(Path(evaluator_dir) / "metrics.json", ("test_accuracy",), "evaluator metrics")["test_accuracy"]
 
 
 # --- scores of class probabilities and features -----------------------------------------------
@@ -266,7 +270,7 @@ def evaluate_runs(run_dirs: list[str], dataset: str, settings: dict, source_dir:
                     scores = mixture_scores(x, data, p_samples, settings["min_share"])
         record = {"status": manifest["status"], "samples": settings["samples"], "eval_seed": settings["seed"],
                   **scores}
-        runfolder.write_json(record, run_dir / runfolder.METRICS)
+        files.write_json(record, run_dir / runfolder.METRICS)
         print(f"{run_dir.name}: " + ", ".join(f"{k} {v:.4g}" for k, v in scores.items()), file=sys.stderr)
 
 
@@ -282,7 +286,7 @@ def reference_scores(dataset: str, settings: dict, prepared_dir: str | None, eva
     elif datasets.get(dataset).scorer == "classifier":  # real digits, at the evaluator's own size
         from .data import mnist
         model, stats = load_evaluator(evaluator_dir)
-        accuracy_of_evaluator = json.loads((Path(evaluator_dir) / "metrics.json").read_text())["test_accuracy"]
+        accuracy_of_evaluator = evaluator_accuracy(evaluator_dir)
         test = mnist.load_prepared(prepared_dir, "test")["images"].float().div(255)
         train = mnist.load_prepared(prepared_dir, "train")["images"].float().div(255)
         subset = rng.integers(torch.tensor([settings["seed"]]), EVAL_STREAM, 1, (settings["samples"],), len(train))[0]

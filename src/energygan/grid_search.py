@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import report
+from . import files, report
 from .statistics import bootstrap_interval, superiority
 
 SCORE = "ebgan_score"
@@ -172,15 +172,15 @@ def write_outputs(runs_csv, reference_csv, spec: dict, grid_sizes: dict, out_dir
     from . import plots
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    runs = pd.read_csv(runs_csv)
-    real = float(pd.read_csv(reference_csv)[SCORE].iloc[0])  # the test set against itself
+    runs = files.read_csv(runs_csv, ("experiment", "dataset", "status"), "energygan runs table")
+    real = float(files.read_csv(reference_csv, (SCORE,), "energygan reference table")[SCORE].iloc[0])  # the test set against itself
     family_experiments = list(dict.fromkeys(spec["families"][name]["experiment"] for name in FAMILIES))
     ablation = [spec["ablation"]["experiment"]] if "ablation" in spec else []
     scale = "; ".join(scale_label(runs, name, grid_sizes[name]) for name in family_experiments + ablation)
     family_scale = "; ".join(scale_label(runs, name, grid_sizes[name]) for name in family_experiments)
 
     def table(frame: pd.DataFrame, name: str, title: str) -> None:
-        frame.to_csv(out / f"{name}.csv", index=False)
+        files.write_csv(frame, out / f"{name}.csv")
         report.html_table(frame, out / f"{name}.html", title=f"{title} [{scale}]")
 
     table(claims(runs, spec, scale), "verdicts",

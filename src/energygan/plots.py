@@ -13,7 +13,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 import torch  # noqa: E402
 
-from . import datasets  # noqa: E402
+from . import datasets, files  # noqa: E402
 from . import losses as losses_mod  # noqa: E402
 from .registry import label  # noqa: E402
 
@@ -21,8 +21,7 @@ sns.set_theme(style="whitegrid", context="notebook")
 
 
 def _save(fig, path) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    files.save_figure(fig, path, dpi=110, bbox_inches="tight")
     plt.close(fig)
 
 

@@ -30,7 +30,7 @@ import pandas as pd
 import torch
 
 from . import datasets, evaluation, losses, rng, runfolder, training
-from .data.download import atomic_path
+from . import files
 from .registry import label, parse
 from .statistics import superiority, weighted_pearson, weighted_relative_error, weighted_spearman
 
@@ -193,8 +193,7 @@ def probe_experiment(experiment: str, run_dirs: list[str], settings: dict, eval_
             rows.append(row)
         print(f"{run_dir.name}: probed {len(kept)} checkpoints", file=sys.stderr)
     table = pd.DataFrame(rows)
-    with atomic_path(out_csv) as part:
-        table.to_csv(part, index=False)
+    files.write_csv(table, out_csv)
     if not images:
         from . import plots
         first_seed = min(row["seed"] for row, _ in panels) if panels else None

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import files
+
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
 # an external resource the page would load (links a reader may click are fine)
 EXTERNAL = re.compile(r"""<(?:script|img|link|iframe)\b[^>]*\b(?:src|href)=["']?(?:https?:)?//""", re.I)
@@ -27,9 +29,8 @@ def html_table(table: pd.DataFrame, path, title: str) -> None:
            "th{background:#f0f0f0}")
     styled = styled.replace("<td>supported</td>", '<td style="background:#d9f2d9">supported</td>')
     styled = styled.replace("<td>refuted</td>", '<td style="background:#f8d7d7">refuted</td>')
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-                          f"<style>{css}</style></head><body><h3>{html.escape(title)}</h3>{styled}</body></html>")
+    files.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+                          f"<style>{css}</style></head><body><h3>{html.escape(title)}</h3>{styled}</body></html>", path)
 
 
 def find_browser() -> str | None:

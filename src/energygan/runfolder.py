@@ -5,38 +5,18 @@ and how to re-make it. Training, evaluation and the summary all go through here.
 
 from __future__ import annotations
 
-import io
-import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .data.download import atomic_path
+from . import __version__, files
 
-# torch is imported where tensors are read or written: the table jobs that only read the JSON files start
-# in a second rather than five
+if TYPE_CHECKING:
+    import torch
 
 GENERATOR, DISCRIMINATOR = "generator.pt", "discriminator.pt"
 SAMPLES, CURVES, MANIFEST, METRICS = "samples.png", "curves.csv", "manifest.json", "metrics.json"
 TRAINING_FILES = [GENERATOR, DISCRIMINATOR, SAMPLES, CURVES, MANIFEST]  # what a training job writes
 SNAPSHOTS = "snapshots"  # snapshots/step_000150/{generator,discriminator}.pt: a run part-way through training
-REMAKE = "re-make it: snakemake --cores all --force {path}"
-
-
-class RunFileError(ValueError):
-    pass
-
-
-def save_tensors(obj, path: str | Path) -> None:
-    """torch.save, serialised in memory first and renamed into place: no partial file under `path`."""
-    import torch
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    with atomic_path(path) as part:
-        part.write_bytes(buffer.getvalue())
-
-
-def write_json(record: dict, path: str | Path) -> None:
-    with atomic_path(path) as part:
-        part.write_text(json.dumps(record, indent=2))
 
 
 def write_training_outputs(run_dir: str | Path, generator: dict, discriminator: dict, samples: torch.Tensor,
@@ -46,12 +26,11 @@ def write_training_outputs(run_dir: str | Path, generator: dict, discriminator: 
     from . import plots
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    save_tensors(generator, run_dir / GENERATOR)
-    save_tensors(discriminator, run_dir / DISCRIMINATOR)
-    with atomic_path(run_dir / CURVES) as part:
-        curves.to_csv(part, index=False)
+    files.save_tensors(generator, run_dir / GENERATOR)
+    files.save_tensors(discriminator, run_dir / DISCRIMINATOR)
+    files.write_csv(curves, run_dir / CURVES)
     plots.samples(samples, run_dir / SAMPLES, means)
-    write_json(manifest, run_dir / MANIFEST)
+    files.write_json(manifest, run_dir / MANIFEST)
 
 
 def snapshot_dir(run_dir: str | Path, step: int) -> Path:
@@ -66,56 +45,37 @@ def snapshot_files(step: int) -> list[str]:
 def write_snapshot(run_dir: str | Path, step: int, generator: dict, discriminator: dict) -> None:
     folder = snapshot_dir(run_dir, step)
     folder.mkdir(parents=True, exist_ok=True)
-    save_tensors(generator, folder / GENERATOR)
-    save_tensors(discriminator, folder / DISCRIMINATOR)
-
-
-def read_json(path: str | Path, required: tuple = ()) -> dict:
-    """A manifest or metrics file; refused by name when truncated, not JSON, or missing `required` keys."""
-    path = Path(path)
-    try:
-        record = json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        raise RunFileError(f"{path} is missing or not valid JSON ({err}); {REMAKE.format(path=path)}") from err
-    if not isinstance(record, dict) or (missing := [k for k in required if k not in record]):
-        raise RunFileError(f"{path} is not an energygan {path.stem} file (missing {missing if isinstance(record, dict) else 'an object'}); "
-                           f"{REMAKE.format(path=path)}")
-    return record
+    files.save_tensors(generator, folder / GENERATOR)
+    files.save_tensors(discriminator, folder / DISCRIMINATOR)
 
 
 def read_manifest(run_dir: str | Path) -> dict:
-    return read_json(Path(run_dir) / MANIFEST, ("run", "setup", "status", "diverged_step", "steps_done"))
+    """A run's manifest, refused unless this version of the package wrote it: runs of two versions are
+    never mixed into one summary."""
+    path = Path(run_dir) / MANIFEST
+    manifest = files.read_json(path, ("run", "setup", "status", "diverged_step", "steps_done"), "energygan manifest")
+    if (written_by := manifest.get("energygan", "unknown (before 0.1.0)")) != __version__:
+        raise files.FileError(f"{path} was written by energygan {written_by}, and this is energygan {__version__}; "
+                              f"re-train the run with this version (snakemake --cores all --force {path}), or read it "
+                              f"with the version that wrote it (pip install energygan=={written_by})")
+    return manifest
 
 
 def read_metrics(run_dir: str | Path) -> dict:
-    return read_json(Path(run_dir) / METRICS, ("status", "samples", "eval_seed"))
-
-
-def _load_state(path: str | Path, meta: tuple) -> dict:
-    import torch
-    path = Path(path)
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # truncated zip, not a torch file: torch's own message names no file
-        raise RunFileError(f"{path} is missing, truncated or not a torch file ({type(err).__name__}); "
-                           f"{REMAKE.format(path=path)}") from err
-    if not isinstance(state, dict) or (missing := [k for k in meta if k not in state]):
-        lacks = missing if isinstance(state, dict) else list(meta)
-        raise RunFileError(f"{path} is not an energygan {path.stem} file (no {lacks}); {REMAKE.format(path=path)}")
-    return state
+    return files.read_json(Path(run_dir) / METRICS, ("status", "samples", "eval_seed"), "energygan metrics")
 
 
 def _rebuild(path: str | Path, role: str):
     """A saved network of one run, rebuilt through the architecture registry, in evaluation mode (batch
     normalization from its running statistics, no dropout); and its `meta.` entries."""
     from . import architectures
-    state = _load_state(path, ("meta.architecture", "meta.arguments", "meta.dataset"))
+    state = files.load_tensors(path, ("meta.architecture", "meta.arguments", "meta.dataset"), f"energygan {role}")
     meta = {key[5:]: state.pop(key) for key in [k for k in state if k.startswith("meta.")]}
     net = architectures.build(role, meta["architecture"], 1, meta["arguments"])
     try:
         net.load_state_dict({name: tensor[None] for name, tensor in state.items()})
     except RuntimeError as err:
-        raise RunFileError(f"{path} does not fit its own architecture record ({err}); {REMAKE.format(path=path)}") from err
+        raise files.refuse(path, f"does not fit its own architecture record ({err})") from err
     return net.eval(), meta
 
 

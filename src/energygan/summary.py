@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import datasets, report, runfolder
+from . import datasets, files, report, runfolder
 from .registry import label
 
 SCORES = {  # per scorer (see energygan.datasets): score -> True where higher is better
@@ -114,12 +114,11 @@ def figure_kinds(experiment: dict) -> list[str]:
 
 
 def write_tables(runs_csv, reference_csv, experiment: str, confidence: float, out_csv, out_html) -> pd.DataFrame:
-    runs = pd.read_csv(runs_csv)
+    runs = files.read_csv(runs_csv, ("experiment", "dataset", "status"), "energygan runs table")
     runs = runs[runs["experiment"] == experiment]
     aggregated = aggregate(runs, confidence)
-    table = with_reference(aggregated, pd.read_csv(reference_csv))
-    Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out_csv, index=False)
+    table = with_reference(aggregated, files.read_csv(reference_csv, what="energygan reference table"))
+    files.write_csv(table, out_csv)
     report.html_table(table, out_html, title=f"{experiment}: mean over seeds, {confidence:.0%} t-interval; "
                                             "reference rows (real data) first")
     best, worst = ranking(aggregated, runs["dataset"].iloc[0])
@@ -134,7 +133,7 @@ def write_figures(runs_csv, experiment: str, kinds: list[str], outputs: list[str
     import torch
 
     from . import evaluation, plots
-    runs = pd.read_csv(runs_csv)
+    runs = files.read_csv(runs_csv, ("experiment", "dataset", "status"), "energygan runs table")
     runs = runs[runs["experiment"] == experiment]
     dataset, keys = runs["dataset"].iloc[0], group_columns(runs)
     scores = SCORES[family(dataset)]
@@ -148,7 +147,7 @@ def write_figures(runs_csv, experiment: str, kinds: list[str], outputs: list[str
         elif kind == "curves":
             curves = []
             for _, run in runs.iterrows():
-                c = pd.read_csv(Path(run["samples_png"]).parent / runfolder.CURVES)
+                c = files.read_csv(Path(run["samples_png"]).parent / runfolder.CURVES, ("step",), "energygan curves table")
                 curves.append(c.assign(loss=run["loss"], f=run["f"], seed=run["seed"],
                                        setting=plots.setting_label(run, [k for k in keys if k != "loss"])))
             plots.training_curves(pd.concat(curves), path, f"{experiment}: training curves")

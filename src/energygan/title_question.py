@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import datasets, report
+from . import datasets, files, report
 from .grid_search import VERDICTS, matches
 from .statistics import bootstrap_interval
 
@@ -132,7 +132,8 @@ def write_outputs(probe_csvs: list[str], spec: dict, out_dir) -> None:
     from . import plots
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    probes = pd.concat([pd.read_csv(path) for path in probe_csvs], ignore_index=True)
+    probes = pd.concat([files.read_csv(path, ("dataset",), "energygan probes table") for path in probe_csvs],
+                       ignore_index=True)
     scale = scale_label(probes, spec)
     tables = {"claims": (claims(probes, spec, scale), "The title question: the post's claims about trained "
                          f"discriminators, verdicts from a {spec['verdicts']['confidence']:.0%} bootstrap interval"),
@@ -142,7 +143,7 @@ def write_outputs(probe_csvs: list[str], spec: dict, out_dir) -> None:
               "auroc_mnist": (per_setting(probes[datasets.scored_by(probes["dataset"], "classifier")], IMAGE_COLUMNS),
                               "MNIST: the AUROC of s, test digits (low) against inputs off the data (high)")}
     for name, (table, title) in tables.items():
-        table.to_csv(out / f"{name}.csv", index=False)
+        files.write_csv(table, out / f"{name}.csv")
         report.html_table(table, out / f"{name}.html", title=f"{title} [{scale}]")
     plots.probes_over_training(probes, spec["statistic"], out / "over_training.png",
                                f"The probes over training (mean over runs)\n{scale}")

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import __version__, architectures, datasets, losses, models, nonlinearities, rng, runfolder
+from . import __version__, architectures, datasets, files, losses, models, nonlinearities, rng, runfolder
 from .optimizers import StackedOptimizer
 from .registry import label
 
@@ -237,7 +237,7 @@ class Trainer:
 
     def save_checkpoint(self, path: str | Path) -> None:
         self.sync_status()
-        runfolder.save_tensors(self.state_dict(), path)
+        files.save_tensors(self.state_dict(), path)
 
     def load_checkpoint(self, path: str | Path) -> None:
         path = Path(path)

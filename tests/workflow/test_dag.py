@@ -26,7 +26,12 @@ def test_dry_run_whole_dag(workdir, configfile):
     assert counts["fetch_mnist"] == 1 and counts["prepare_mnist"] == 1
     lsun_jobs = 1 if "paper" in configfile else 0
     assert counts.get("convert_lsun", 0) == lsun_jobs
-    assert counts["dvc_track"] == 2 + lsun_jobs
+    # one job tracks the whole study with DVC once it is made: the data folders and every results folder
+    assert counts["track_study"] == 1 and counts["headline_metrics"] == 1
+    tracked = set(re.findall(r"\b((?:data|results)/[\w/.]+)\.dvc\b", result.stdout))
+    assert tracked == {"data/mnist/raw", "data/mnist/prepared", *(["data/lsun/bedroom"] * lsun_jobs), "results/theory",
+                       *(f"results/{name}" for name in experiments), "results/evaluator", "results/reference",
+                       "results/summary", "results/grid_search", "results/title_question", "results/metrics.json"}
     assert counts["theory_claims"] == 1 and counts["theory_inner_loop"] == 2
     # evaluation and summary: one evaluation job per training shard, tables and figures per experiment
     train_jobs = sum(n for rule, n in counts.items() if rule.startswith("train_"))

@@ -6,8 +6,6 @@ from energygan.data import mnist as _mnist
 
 MNIST_RAW = expand("data/mnist/raw/{name}", name=_mnist.FILES)
 MNIST_PREPARED = expand("data/mnist/prepared/{split}.pt", split=_mnist.SPLITS)
-# What each DVC-tracked data folder is made of (the rule tracks the folder once all are there).
-DVC_INPUTS = {"mnist/raw": MNIST_RAW, "mnist/prepared": MNIST_PREPARED}
 
 
 def as_json(obj):
@@ -31,8 +29,14 @@ def scored_by_classifier(name):
     return _datasets.get(name).scorer == "classifier"
 
 
-def data_targets():
-    targets = ["data/.dvc-pushed/mnist/raw", "data/.dvc-pushed/mnist/prepared"]
+# Whether MNIST's classifier scores some experiment's samples, and whether the study reads MNIST at all.
+SCORED_BY_CLASSIFIER = any(scored_by_classifier(e["dataset"]) for e in config["experiments"].values())
+USES_MNIST = SCORED_BY_CLASSIFIER or any(dataset_inputs(e["dataset"]) == MNIST_PREPARED for e in config["experiments"].values())
+
+
+def data_folders():
+    """The data the study tracks with DVC, folder by folder: MNIST's raw and prepared files, LSUN's shards."""
+    folders = ["data/mnist/raw", "data/mnist/prepared"] if USES_MNIST else []
     if config["lsun"]["enabled"]:
-        targets += expand("data/.dvc-pushed/lsun/{category}", category=config["lsun"]["categories"])
-    return targets
+        folders += expand("data/lsun/{category}", category=config["lsun"]["categories"])
+    return folders

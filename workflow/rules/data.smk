@@ -1,4 +1,4 @@
-# Data stage: verified MNIST and LSUN, then tracked by DVC (`dvc push` / `dvc pull` restore them).
+# Data stage: verified MNIST and LSUN (tracked by DVC with the results: workflow/rules/share.smk).
 
 
 rule fetch_mnist:
@@ -45,21 +45,3 @@ rule convert_lsun:
         "logs/data/convert_lsun_{category}.log",
     shell:
         "energygan convert-lsun --in {input} --out {output} --params {params.convert:q} 2>&1 | tee {log}"
-
-
-# `dvc add` writes data/<path>.dvc (commit it) and `dvc push` copies the data to the DVC remote.
-# The .dvc files are committed, so the job's own output is a stamp beside the data (not in git):
-# on a fresh clone the stamp is missing and the data are made (or `dvc pull`ed) again.
-rule dvc_track:
-    input:
-        lambda w: DVC_INPUTS.get(w.path, f"data/{w.path}"),
-    output:
-        touch("data/.dvc-pushed/{path}"),
-    wildcard_constraints:
-        path=r"mnist/(raw|prepared)|lsun/\w+",
-    resources:
-        dvc_lock=1,  # one job at a time: DVC holds a repository lock
-    log:
-        "logs/data/dvc_{path}.log",
-    shell:
-        "(dvc add --quiet data/{wildcards.path} && dvc push --quiet data/{wildcards.path}.dvc) 2>&1 | tee {log}"

@@ -24,6 +24,11 @@ def reference_inputs(dataset):
     return folders + (["results/evaluator"] if scored_by_classifier(dataset) else [])
 
 
+def reference_outputs():
+    """Real data scored as each experiment's runs are: the reference rows of its tables."""
+    return expand("results/reference/{dataset}.csv", dataset=sorted({e["dataset"] for e in config["experiments"].values()}))
+
+
 rule build_evaluator:
     input:
         MNIST_PREPARED,

@@ -69,3 +69,25 @@ for _name, _experiment in config["experiments"].items():
             f"logs/summary/figures_{_name}.log",
         shell:
             "energygan experiment-figures --in {input} --out {output} --params {params.settings:q} 2>&1 | tee {log}"
+
+
+# The headline numbers (DVC metrics, declared in dvc.yaml): `dvc metrics show`, `dvc metrics diff <rev>`.
+VERDICT_TABLES = {name: f"results/{name}/{table}" for name, table, made in
+                  (("grid_search", "verdicts.csv", grid_search_outputs()), ("title_question", "claims.csv", title_question_outputs()))
+                  if made}
+
+
+rule headline_metrics:
+    input:
+        "results/summary/runs.csv",
+        VERDICT_TABLES.values(),
+        EVALUATOR if SCORED_BY_CLASSIFIER else [],
+    output:
+        "results/metrics.json",
+    params:
+        settings=as_json({"verdict_tables": VERDICT_TABLES,
+                          "evaluator": "results/evaluator" if SCORED_BY_CLASSIFIER else None}),
+    log:
+        "logs/summary/headline_metrics.log",
+    shell:
+        "energygan headline-metrics --in {input[0]} --out {output} --params {params.settings:q} 2>&1 | tee {log}"

@@ -1,8 +1,7 @@
 # Training: every run of every experiment in the config, one job per shard: one or more batches of runs
-# that share an architecture, each batch one batched computation. Ask for any run's file to (re)make its shard.
+# that share an architecture, each batch one batched computation (SHARDS: expanded in the Snakefile). Ask for
+# any run's file to (re)make its shard.
 from energygan import experiments as _experiments
-
-SHARDS = _experiments.shards(config)
 
 
 for _shard in SHARDS:

@@ -6,9 +6,7 @@ import hashlib
 import os
 import shutil
 import sys
-import tempfile
 import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -31,22 +29,6 @@ def verify(path: str | Path, md5: str, size: int | None = None) -> None:
     actual = file_digest(path, "md5")
     if actual != md5:
         raise DownloadError(f"{Path(path).name}: MD5 {actual}, expected {md5} (corrupt or wrong file)")
-
-
-@contextmanager
-def atomic_path(final: str | Path):
-    """Yield a temporary path beside `final`; rename it into place only if the block succeeds."""
-    final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files
-        os.replace(tmp, final)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def fetch_url(url: str, dest: str | Path, timeout: float = 60.0) -> None:

@@ -7,7 +7,6 @@ was downloaded is recorded beside it so that later runs can be traced to the exa
 from __future__ import annotations
 
 import io
-import json
 import shutil
 import sys
 import tempfile
@@ -18,21 +17,22 @@ import lmdb
 import numpy as np
 from PIL import Image
 
-from .download import DownloadError, atomic_path, fetch_url, file_digest
+from .. import files
+from .download import DownloadError, fetch_url, file_digest
 
 
 def fetch(category: str, zip_path: str | Path, url_template: str) -> None:
     """Download `url_template` with {category} filled in (config `lsun.url`; the official scenes by default)."""
     zip_path = Path(zip_path)
     url = url_template.format(category=category)
-    with atomic_path(zip_path) as part:
+    with files.atomic_path(zip_path) as part:
         try:
             fetch_url(url, part, timeout=120)
         except OSError as err:
             raise DownloadError(f"LSUN {category}: download of {url} failed ({err})") from err
         check_zip(part)
         digest = file_digest(part, "sha256")
-    zip_path.with_suffix(".json").write_text(json.dumps({"url": url, "sha256": digest}, indent=2))
+    files.write_json({"url": url, "sha256": digest}, zip_path.with_suffix(".json"))
 
 
 def check_zip(path: str | Path) -> None:
@@ -116,4 +116,4 @@ def _lmdb_dir(source: Path, tmp: Path) -> Path:
 
 
 def load(shard_dir: str | Path) -> np.ndarray:
-    return np.concatenate([np.load(p) for p in sorted(Path(shard_dir).glob("shard-*.npy"))])
+    return np.concatenate([files.open_array(p, None, made_by=shard_dir) for p in sorted(Path(shard_dir).glob("shard-*.npy"))])

