@@ -3,6 +3,7 @@
     python benchmarks/bench_engine.py                       # CPU, K = 1, 8, 32, 128
     python benchmarks/bench_engine.py --device cuda --arch paper
     python benchmarks/bench_engine.py --arch dcgan32 --runs 1 2 4 8 --batch 32   # the convolutional nets
+    python benchmarks/bench_engine.py --calibrate benchmarks/calibration.csv      # rows for `energygan plan`
 
 The loop is plain PyTorch (nn.Sequential, torch.optim.Adam), one GAN after another, each taking one
 step per round: the code the engine replaces. Both train GANs (MLPs, or DCGAN's nets at 32x32 for --arch
@@ -17,12 +18,16 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import platform
 import time
+from pathlib import Path
+
+import pandas as pd
 
 import torch
 from torch import nn
 
-from energygan import datasets, training
+from energygan import datasets, plan, training
 
 ARCH = {"default": dict(dataset="mnist", z_dim=32, n_layer_g=3, size_g=256, n_layer_d=3, size_d=128),
         "paper": dict(dataset="mnist", z_dim=100, n_layer_g=4, size_g=800, n_layer_d=3, size_d=512),
@@ -104,6 +109,20 @@ def timed(fn, rounds, device, warmup=1):
     return (time.perf_counter() - t0) / rounds
 
 
+def calibration_row(args, setup, k, run_steps_per_s) -> None:
+    """One measured point for `energygan plan`: device, net FLOPs per run-step, runs, run-steps/s."""
+    if args.device.startswith("cuda"):
+        name = torch.cuda.get_device_name()
+        memory = torch.cuda.get_device_properties(0).total_memory / 1e9
+    else:
+        name, memory = f"cpu ({torch.get_num_threads()} threads, {platform.machine()})", 0.0
+    row = {"device": args.device, "device_name": name, "memory_gb": round(memory, 1), "arch": args.arch, "K": k,
+           "flops_per_run_step": plan.step_cost(setup)["flops"], "run_steps_per_s": run_steps_per_s}
+    path = Path(args.calibrate)
+    table = pd.concat([pd.read_csv(path), pd.DataFrame([row])]) if path.exists() else pd.DataFrame([row])
+    table.to_csv(path, index=False)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cpu")
@@ -111,6 +130,7 @@ def main():
     parser.add_argument("--runs", type=int, nargs="+", default=[1, 8, 32, 128])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--calibrate", metavar="CSV", help="append the engine's measured rows to this calibration table")
     args = parser.parse_args()
     arch = ARCH[args.arch]
     spec = datasets.get(arch["dataset"])
@@ -127,6 +147,8 @@ def main():
         row = {"K": k, "device": args.device, "arch": args.arch, "batched_run_steps_per_s": k / batched,
                "loop_run_steps_per_s": k / loop, "speedup": loop / batched}
         results.append(row)
+        if args.calibrate:
+            calibration_row(args, setup, k, row["batched_run_steps_per_s"])
         print(f"K={k:4d}  batched {row['batched_run_steps_per_s']:9.1f} run-steps/s   "
               f"loop {row['loop_run_steps_per_s']:9.1f} run-steps/s   speed-up {row['speedup']:6.2f}x", flush=True)
     print(json.dumps(results))

@@ -104,6 +104,28 @@ def experiment_tables(inputs, outputs, experiment, confidence):
     summary.write_tables(inputs[0], inputs[1], experiment, confidence, outputs[0], outputs[1])
 
 
+@command("plan")
+def plan(inputs, outputs, configfile=(), calibration="benchmarks/calibration.csv"):
+    """The cost of a config before any job: runs, shards, FLOPs, memory, and hours per calibrated device."""
+    import pandas as pd
+
+    from . import plan as planner
+    config = planner.load_config(list(configfile))
+    measured = planner.read_calibration(calibration)
+    table, problems = planner.plan(config, measured)
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.3g}".format):
+        print(table.to_string())
+    print(f"(hours: one device, shards one after another; calibration: {calibration})")
+    flops = table.loc["total", "pflops"] * 1e15
+    print("the FLOPs alone at a GPU's dense peak (a lower bound on its time): " +
+          ", ".join(f"{name} {peak / 1e12:.0f} TFLOP/s: {flops / peak / 3600:.3g} h" for name, peak in planner.PEAK_FLOPS.items()))
+    if not measured["device"].str.startswith("cuda").any():
+        print(f"no GPU measured in {calibration}: on one, run python benchmarks/bench_engine.py --device cuda "
+              f"--arch paper --calibrate {calibration} (and --arch default, toy)")
+    for problem in problems:
+        print(f"will not fit: {problem}")
+
+
 @command("headline-metrics")
 def headline_metrics(inputs, outputs, verdict_tables, evaluator):
     """results/metrics.json, the DVC metrics, from runs.csv (inputs[0]), the verdict tables and the evaluator."""
@@ -233,9 +255,13 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--in", dest="inputs", nargs="*", default=[])
         p.add_argument("--out", dest="outputs", nargs="*", default=[])
         p.add_argument("--params", type=json.loads, default={})
+        if name == "plan":  # a user's command rather than a rule's: the config files as Snakemake takes them
+            p.add_argument("--configfile", nargs="*", default=[])
+            p.add_argument("--calibration", default="benchmarks/calibration.csv")
     args = parser.parse_args(argv)
+    extra = {"configfile": args.configfile, "calibration": args.calibration} if args.command == "plan" else {}
     try:
-        COMMANDS[args.command](args.inputs, args.outputs, **args.params)
+        COMMANDS[args.command](args.inputs, args.outputs, **args.params, **extra)
     except (ValueError, RuntimeError, OSError) as err:
         sys.exit(f"energygan {args.command}: error: {err}")
 

@@ -155,7 +155,7 @@ class Trainer:
         z = rng.normal(self.keys, stream, tick, (batch, self.setup.z_dim))
         return self.dataset.activate(self.G(z))
 
-    def _advance(self) -> torch.Tensor:
+    def advance(self) -> torch.Tensor:
         """One generator step after `d_steps` discriminator steps, for every active run, entirely on the
         device (nothing read back), so that a CUDA graph can capture it. Returns [K, 4]: D loss, G loss,
         mean s on real and on fake samples."""
@@ -189,7 +189,7 @@ class Trainer:
         return torch.stack([d_loss, g_loss, s_real.mean(1), s_fake.mean(1)], 1).detach()
 
     def _graphed_advance(self) -> torch.Tensor:
-        """`_advance` replayed from a CUDA graph: one launch per step instead of hundreds of small ones.
+        """`advance` replayed from a CUDA graph: one launch per step instead of hundreds of small ones.
 
         The first GRAPH_WARMUP steps run eagerly on a side stream (as torch.cuda.graph asks), then the
         step is captured once; replays reuse the same tensors, so every input is updated in place.
@@ -199,19 +199,19 @@ class Trainer:
             side = torch.cuda.Stream(self.device)
             side.wait_stream(torch.cuda.current_stream(self.device))
             with torch.cuda.stream(side):
-                stats = self._advance()
+                stats = self.advance()
             torch.cuda.current_stream(self.device).wait_stream(side)
             return stats
         if self._graph is None:
             self._graph = torch.cuda.CUDAGraph()
             with torch.cuda.graph(self._graph):
-                self._graph_stats = self._advance()
+                self._graph_stats = self.advance()
         self._graph.replay()
         return self._graph_stats
 
     def step(self) -> None:
         step = self.progress.step
-        stats = self._graphed_advance() if self.cuda_graph else self._advance()
+        stats = self._graphed_advance() if self.cuda_graph else self.advance()
         self.progress.step += 1
         if step % self.setup.log_every == 0 or self.progress.step == self.setup.steps:
             self.sync_status()

@@ -17,7 +17,7 @@ for _shard in SHARDS:
             settings=as_json(_experiments.job_params(_shard, config["train"]["device"])),
             prepared=_datasets.get(_shard.dataset).prepared or "",
         resources:
-            gpu=1 if config["train"]["device"] == "cuda" else 0,
+            gpu=0 if config["train"]["device"] == "cpu" else 1,  # auto may use one: never schedule it as a CPU job
         priority: _shard.steps  # the longest jobs first, so that no long job is left to run alone at the end
         log:
             f"logs/train/{_shard.name}.log",

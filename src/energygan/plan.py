@@ -1,0 +1,125 @@
+"""The cost of a config before any job (`energygan plan`): per experiment, its runs and shards, each
+architecture's parameters, FLOPs and memory per run-step, and the estimated time on each device of a
+calibration table.
+
+FLOPs are counted by torch's FlopCounterMode over one training step of one run (the D steps and the G
+step, forward and backward), and memory from the tensors that step saves for its backward pass, both at
+batch 2 and scaled to the run's batch (linear in the batch for every term but the pull-away term's
+b^2 pairs). The calibration table (`benchmarks/bench_engine.py --calibrate`) holds measured run-steps per
+second by device, net FLOPs per run-step and runs per shard; a shard's time is its FLOPs at the FLOP rate
+of the nearest measured point (in log FLOPs per run-step and log runs).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from . import datasets, experiments, files
+from .training import Run, Setup
+
+CALIBRATION_COLUMNS = ("device", "device_name", "memory_gb", "arch", "K", "flops_per_run_step", "run_steps_per_s")
+COUNT_BATCH = 2  # batch normalization needs two samples
+ADAM_BYTES_PER_PARAMETER = 16  # weight, gradient and Adam's two moments, fp32
+# An H100 SXM's dense peaks (NVIDIA's data sheet): the FLOPs alone at these rates bound a GPU's time below
+PEAK_FLOPS = {"H100 FP32": 67e12, "H100 TF32": 495e12, "H100 BF16": 989e12}
+
+
+@functools.lru_cache(maxsize=None)
+def step_cost(setup: Setup) -> dict:
+    """One run's parameters, FLOPs per step and bytes held in training, at `setup.batch_size`."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from .training import Trainer
+    spec = datasets.get(setup.dataset)
+    data = datasets.ImageData(torch.zeros(4, *spec.shape, dtype=torch.uint8), spec) if spec.images \
+        else datasets.mixture(setup.dataset)
+    counted = Setup.from_dict({**setup.__dict__, "batch_size": COUNT_BATCH, "steps": 10, "log_every": 10})
+    trainer = Trainer(counted, [Run("count", seed=0)], data, "cpu")
+    # the optimisers' updates are elementwise, which FlopCounterMode does not count: skipped, for speed
+    trainer.opt_g.step = trainer.opt_d.step = lambda gradients, active: None
+    saved = {}
+
+    def pack(tensor):
+        saved[tensor.untyped_storage().data_ptr()] = tensor.untyped_storage().nbytes()
+        return tensor
+    with FlopCounterMode(display=False) as counter, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        trainer.advance()
+    params = sum(p.numel() for p in [*trainer.G.parameters(), *trainer.D.parameters()])
+    scale = setup.batch_size / COUNT_BATCH
+    return {"params": params, "flops": counter.get_total_flops() * scale,
+            "bytes": params * ADAM_BYTES_PER_PARAMETER + sum(saved.values()) * scale}
+
+
+def load_config(configfiles: list[str], default: str = "config/config.yaml",
+                schema: str = "workflow/schemas/config.schema.yaml") -> dict:
+    """The config Snakemake would run: each --configfile merged over the default, then validated."""
+    import yaml
+    from snakemake.utils import update_config, validate
+    config = {}
+    for path in [default, *configfiles]:
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"config file {path} not found (run energygan plan in the repository's root)")
+        update_config(config, yaml.safe_load(Path(path).read_text()) or {})
+    validate(config, schema)
+    return config
+
+
+def shard_table(config: dict) -> pd.DataFrame:
+    """One row per batch of runs: experiment, shard, runs, steps, and its cost per run-step."""
+    rows = []
+    for number, shard in enumerate(experiments.shards(config)):
+        if number % 50 == 49:
+            print(f"plan: {number + 1} shards counted", file=sys.stderr)
+        for batch in shard.batches:
+            cost = step_cost(batch.setup)
+            rows.append({"experiment": shard.experiment, "shard": shard.name, "runs": len(batch.runs),
+                         "steps": batch.setup.steps, "params": cost["params"], "flops_per_run_step": cost["flops"],
+                         "memory_gb": len(batch.runs) * cost["bytes"] / 1e9})
+    return pd.DataFrame(rows)
+
+
+def read_calibration(path: str | Path) -> pd.DataFrame:
+    return files.read_csv(path, CALIBRATION_COLUMNS, "energygan calibration table")
+
+
+def seconds(batches: pd.DataFrame, calibration: pd.DataFrame) -> pd.Series:
+    """Each batch's time on the calibration's one device: its FLOPs at the rate of the nearest point."""
+    rate = calibration["flops_per_run_step"] * calibration["run_steps_per_s"]
+    log_f, log_k = (calibration[c].map(math.log) for c in ("flops_per_run_step", "K"))
+
+    def nearest_rate(row) -> float:
+        distance = (log_f - math.log(row.flops_per_run_step)) ** 2 + (log_k - math.log(row.runs)) ** 2
+        return float(rate[distance.idxmin()])
+    return pd.Series([row.steps * row.runs * row.flops_per_run_step / nearest_rate(row)
+                      for row in batches.itertuples()], index=batches.index)
+
+
+def plan(config: dict, calibration: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Per experiment (and in total): runs, shards, parameters and GFLOPs per run-step, PFLOPs in all,
+    the largest shard's memory, and hours on each calibrated device; and the problems found."""
+    batches = shard_table(config)
+    devices = {name: group for name, group in calibration.groupby("device_name", sort=False)}
+    for name, group in devices.items():
+        batches[f"hours on {name}"] = seconds(batches, group) / 3600
+    batches["pflops"] = batches["steps"] * batches["runs"] * batches["flops_per_run_step"] / 1e15
+    table = batches.groupby("experiment", sort=False).agg(
+        runs=("runs", "sum"), shards=("shard", "nunique"), params_per_run=("params", "max"),
+        gflops_per_run_step=("flops_per_run_step", lambda f: f.max() / 1e9), steps=("steps", "max"),
+        pflops=("pflops", "sum"), largest_shard_gb=("memory_gb", "max"),
+        **{column: (column, "sum") for column in batches if column.startswith("hours on ")})
+    total = table.sum(numeric_only=True).to_frame("total").T
+    for column in ("params_per_run", "gflops_per_run_step", "steps", "largest_shard_gb"):
+        total[column] = table[column].max()
+    problems = []
+    for name, group in devices.items():
+        memory = float(group["memory_gb"].iloc[0])
+        if memory > 0 and (too_big := batches[batches["memory_gb"] > memory]).shape[0]:
+            problems.append(f"{len(too_big)} batches need more than {name}'s {memory:.0f} GB (largest "
+                            f"{too_big['memory_gb'].max():.1f} GB, in {too_big['shard'].iloc[0]}): lower train.shard_size")
+    return pd.concat([table, total]), problems

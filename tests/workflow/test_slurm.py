@@ -1,0 +1,55 @@
+"""profiles/slurm through the real SLURM executor plugin, against stand-ins for SLURM's commands
+(tests/workflow/slurm_stub.py) that run each job here and answer as SLURM would: training jobs are sent
+to the GPU partition with a GPU, every other job to the CPU partition, and the outputs appear."""
+
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.workflow.conftest import snakemake
+
+STUB = Path(__file__).with_name("slurm_stub.py")
+COMMANDS = ["sbatch", "srun", "sacct", "squeue", "scancel", "sinfo", "scontrol", "sacctmgr", "sshare"]
+
+
+def stub_commands(folder):
+    folder.mkdir()
+    for name in COMMANDS:
+        (folder / name).write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} {shlex.quote(str(STUB))} {name} \"$@\"\n")
+        (folder / name).chmod(0o755)
+
+
+def test_the_slurm_profile_sends_training_to_a_gpu_and_the_rest_to_cpus(workdir, tmp_path):
+    config = yaml.safe_load((workdir / "config/config.yaml").read_text())
+    config.pop("grid_search"), config.pop("title_question")
+    config["evaluation"].update(samples=64)
+    config["experiments"] = {"ring8_small": {
+        "dataset": "ring8",
+        "setup": {"discriminator": "mlp", "z_dim": 2, "n_layer_g": 2, "size_g": 8, "n_layer_d": 2, "size_d": 8,
+                  "batch_size": 16, "steps": 5, "log_every": 1},
+        "run": {"lr": 0.001}, "grid": {"loss": ["logistic", "lsif"], "f": ["identity"], "seed": [0]}}}
+    (workdir / "config/config.yaml").write_text(yaml.safe_dump(config))
+    stub_commands(tmp_path / "bin")
+    (tmp_path / "state").mkdir()
+    env = {**os.environ, "STUB_SLURM_STATE": str(tmp_path / "state"),
+           "PATH": f"{tmp_path / 'bin'}:{os.path.dirname(sys.executable)}:{os.environ['PATH']}"}
+    runs = ["f=identity__loss=logistic__seed=0", "f=identity__loss=lsif__seed=0"]
+    targets = [f"results/ring8_small/runs/{run}/metrics.json" for run in runs] + ["results/reference/ring8.csv"]
+    result = snakemake(workdir, *targets, "--profile", "profiles/slurm", "--slurm-init-seconds-before-status-checks", "1",
+                       "--default-resources", "slurm_account=test_account", "runtime=10", "mem_mb=1000", env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert all((workdir / target).is_file() for target in targets)
+    calls = [json.loads(line)["args"] for line in (tmp_path / "state/calls.jsonl").read_text().splitlines()]
+    submitted = {args[args.index("--comment") + 1]: args for args in calls}  # the plugin names each job's rule there
+    assert sorted(submitted) == ["rule_evaluate_ring8_small_0000", "rule_reference_scores_wildcards_ring8",
+                                 "rule_train_ring8_small_0000"]
+    for comment, args in submitted.items():
+        options = " ".join(args)
+        on_gpu = comment.startswith("rule_train")
+        assert ("-p gpu" in options) == on_gpu and ("-p cpu" in options) != on_gpu, options
+        assert ("--gpus=1" in options) == on_gpu, options
+        assert "-A test_account" in options and "-t 10" in options and "--mem 1000" in options, options
