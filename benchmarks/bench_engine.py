@@ -130,6 +130,8 @@ def main():
     parser.add_argument("--runs", type=int, nargs="+", default=[1, 8, 32, 128])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--reuse-fake", action="store_true", help="the engine's G step reuses the D step's fake batch")
+    parser.add_argument("--precision", default="fp32", help="the engine's precision (energygan.precision)")
     parser.add_argument("--calibrate", metavar="CSV", help="append the engine's measured rows to this calibration table")
     args = parser.parse_args()
     arch = ARCH[args.arch]
@@ -137,7 +139,8 @@ def main():
     data = fixed_data(arch["dataset"]).to(args.device)
     results = []
     for k in args.runs:
-        setup = training.Setup(**arch, batch_size=args.batch, steps=10 ** 9)
+        setup = training.Setup(**arch, batch_size=args.batch, steps=10 ** 9, reuse_fake=args.reuse_fake,
+                               precision=args.precision)
         runs = [training.Run(f"r{i}", seed=i) for i in range(k)]
         trainer = training.Trainer(setup, runs, data, args.device)
         batched = timed(trainer.step, args.rounds, args.device, warmup=training.GRAPH_WARMUP + 2)

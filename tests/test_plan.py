@@ -36,6 +36,9 @@ def test_a_step_costs_the_flops_counted_by_hand(dataset, out, z, g_hidden, n_g, 
     g, d = [z] + [g_hidden] * (n_g - 1) + [out], [out] + [d_hidden] * (n_d - 1) + [1]
     assert cost["params"] == mlp_products(g) + sum(g[1:]) + mlp_products(d) + sum(d[1:])  # weights and biases
     assert cost["bytes"] > cost["params"] * plan.ADAM_BYTES_PER_PARAMETER
+    # reusing the D step's fake batch in the G step saves exactly one generator forward pass
+    reused = plan.step_cost(Setup(**{**setup.__dict__, "reuse_fake": True}))
+    assert cost["flops"] - reused["flops"] == 2 * mlp_products(g) * batch
 
 
 def calibration(device_name="gpu", memory_gb=80.0):

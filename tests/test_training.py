@@ -37,11 +37,13 @@ def plain_mlp(weights, x, act):
     return x
 
 
-def test_one_step_of_every_loss_f_pair_matches_a_hand_computed_update():
+@pytest.mark.parametrize("reuse_fake", [False, True])
+def test_one_step_of_every_loss_f_pair_matches_a_hand_computed_update(reuse_fake):
+    """With reuse_fake, the G step starts from the D step's own fake batch (its noise), through the updated D."""
     runs = [Run(f"r{i}", seed=i, loss=l, f=f, lr=0.05, optim_d="sgd", optim_g="sgd")
             for i, (l, f) in enumerate((l, f) for l in LOSSES for f in FS)]
     data = datasets.load("ring8")
-    trainer = Trainer(TINY, runs, data)
+    trainer = Trainer(Setup(**{**TINY.__dict__, "reuse_fake": reuse_fake}), runs, data)
     g0 = [(l.weight.detach().clone(), l.bias.detach().clone()) for l in trainer.G.layers]
     d0 = [(l.weight.detach().clone(), l.bias.detach().clone()) for l in trainer.D.layers]
     trainer.step()
@@ -58,7 +60,8 @@ def test_one_step_of_every_loss_f_pair_matches_a_hand_computed_update():
         grads = torch.autograd.grad(d_loss, [p for pair in dw for p in pair])
         d1 = [p.detach() - 0.05 * g for p, g in zip([p for pair in dw for p in pair], grads)]
         d1 = list(zip(d1[::2], d1[1::2]))
-        g_loss = FF[name(run.f)](s(plain_mlp(gw, rng.normal(key, training.Z_G, 0, (4, 2))[0], torch.relu), d1)).mean()
+        z_g = rng.normal(key, training.Z_D if reuse_fake else training.Z_G, 0, (4, 2))[0]
+        g_loss = FF[name(run.f)](s(plain_mlp(gw, z_g, torch.relu), d1)).mean()
         ggrads = torch.autograd.grad(g_loss, [p for pair in gw for p in pair])
         g1 = [p.detach() - 0.05 * g for p, g in zip([p for pair in gw for p in pair], ggrads)]
         for mine, layer in zip(zip(d1), trainer.D.layers):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import convnets, models
+from .precision import PRECISIONS
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ def problems(setup, shape: tuple, pull_away: bool, dropout: bool) -> list[str]:
                          f"images, the data are {side}x{side}" + (f"; set {key}: {fit}" if fit else ""))
         if arch.autoencoder and arch.convolutional and side % 2 ** n_layers:
             found.append(f"discriminator: {name} halves the side {n_layers} times (n_layer_d), which {side} does not allow")
+    if setup.precision not in PRECISIONS:
+        found.append(f"unknown precision {setup.precision!r}; known: {list(PRECISIONS)}")
     if setup.energy not in models.ENERGIES:
         found.append(f"unknown energy {setup.energy!r}; known: {sorted(models.ENERGIES)}")
     if pull_away and setup.discriminator in DISCRIMINATORS and not DISCRIMINATORS[setup.discriminator].autoencoder:

@@ -19,6 +19,7 @@ import torch
 
 from . import __version__, architectures, datasets, files, losses, models, nonlinearities, rng, runfolder
 from .optimizers import StackedOptimizer
+from .precision import matmul_precision
 from .registry import label
 
 # Random streams (see energygan.rng): one per use, so that no two draws ever share numbers; the data
@@ -60,6 +61,10 @@ class Setup:
     dropout: float = 0.5
     batch_norm: bool = False            # see models.MLPGenerator, convnets: where it goes, and why
     energy: str = "mean_squared"        # an autoencoder's energy of its reconstruction error: models.ENERGIES
+    # the G step goes on from the last D step's fake batch (one generator forward fewer a step, as most
+    # public GAN loops do), so both steps see the same noise: off, the paper's separate draws
+    reuse_fake: bool = False
+    precision: str = "fp32"             # fp32 | tf32 | bf16: energygan.precision
     adam_betas: tuple = (0.5, 0.999)
     checkpoint_every: int = 100
     log_every: int = 10
@@ -148,8 +153,10 @@ class Trainer:
         return masks
 
     def _discrepancy(self, x, masks):
-        """s(x) [K, B] for every run, and the encoder codes (autoencoder) or None."""
-        return models.stacked_discrepancy(self.D, x, self.positive, masks)
+        """s(x) [K, B] for every run, and the encoder codes (autoencoder) or None; in fp32 whatever the
+        step's precision: the losses and the pull-away term are taken in fp32."""
+        s, codes = models.stacked_discrepancy(self.D, x, self.positive, masks)
+        return s.float(), None if codes is None else codes.float()
 
     def _generate(self, stream, tick, batch):
         z = rng.normal(self.keys, stream, tick, (batch, self.setup.z_dim))
@@ -165,8 +172,12 @@ class Trainer:
         for d in range(setup.d_steps):
             tick = step * setup.d_steps + d
             x_real = self.data.sample(self.keys, tick, batch)
-            with torch.no_grad():
-                x_fake = self._generate(Z_D, tick, batch)
+            if setup.reuse_fake and d == setup.d_steps - 1:
+                x_kept = self._generate(Z_D, tick, batch)  # its graph stays for the G step
+                x_fake = x_kept.detach()
+            else:
+                with torch.no_grad():
+                    x_fake = self._generate(Z_D, tick, batch)
             s_real, _ = self._discrepancy(x_real, self._keep_masks(tick, 0, batch))
             s_fake, _ = self._discrepancy(x_fake, self._keep_masks(tick, 1, batch))
             d_loss = torch.zeros(len(self.runs), device=self.device)
@@ -174,7 +185,7 @@ class Trainer:
                 d_loss[idx] = fn.real(s_real[idx]).mean(1) + fn.fake(s_fake[idx]).mean(1)
             total = torch.where(active, d_loss, torch.zeros_like(d_loss)).sum()
             self.opt_d.step(torch.autograd.grad(total, d_params), active)
-        x_fake = self._generate(Z_G, step, batch)
+        x_fake = x_kept if setup.reuse_fake else self._generate(Z_G, step, batch)
         s_gen, codes = self._discrepancy(x_fake, self._keep_masks(step, 2, batch))
         g_loss = torch.zeros(len(self.runs), device=self.device)
         for fn, idx in self.f_groups:
@@ -211,7 +222,8 @@ class Trainer:
 
     def step(self) -> None:
         step = self.progress.step
-        stats = self._graphed_advance() if self.cuda_graph else self.advance()
+        with matmul_precision(self.setup.precision, self.device.type):
+            stats = self._graphed_advance() if self.cuda_graph else self.advance()
         self.progress.step += 1
         if step % self.setup.log_every == 0 or self.progress.step == self.setup.steps:
             self.sync_status()

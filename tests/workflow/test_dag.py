@@ -12,7 +12,8 @@ def job_counts(output):
     return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"}
 
 
-@pytest.mark.parametrize("configfile", ["config/config.yaml", "config/paper.yaml", "config/paper_slice.yaml"])
+@pytest.mark.parametrize("configfile", ["config/config.yaml", "config/paper.yaml", "config/paper_slice.yaml",
+                                        "config/speed_settings.yaml"])
 def test_dry_run_whole_dag(workdir, configfile):
     # the slice is an overlay on the paper config
     configfiles = ["config/paper.yaml", configfile] if configfile.endswith("slice.yaml") else [configfile]
@@ -45,12 +46,13 @@ def test_dry_run_whole_dag(workdir, configfile):
     assert {r for r in counts if r.startswith("figures_")} == {f"figures_{name}" for name in set(experiments) - grid}
     assert counts["grid_search"] == 1
     # the title question: one probe job per probed experiment, then one job for claims, tables and figures
-    probed = yaml.safe_load((workdir / configfiles[0]).read_text())["title_question"]["experiments"]
+    probed = (yaml.safe_load((workdir / configfiles[0]).read_text()).get("title_question")
+              or yaml.safe_load((workdir / "config/config.yaml").read_text())["title_question"])["experiments"]
     assert {r for r in counts if r.startswith("probe_")} == {f"probe_{name}" for name in probed}
     assert counts["title_question"] == 1
     # every sampled run of the grid search is made once (the dry run lists each run's files)
     grid_runs = {"config/config.yaml": 36 + 24 + 8 + 16, "config/paper.yaml": 6144 + 1024 + 8 + 256,
-                 "config/paper_slice.yaml": 192 + 32 + 8 + 16}[configfile]
+                 "config/paper_slice.yaml": 192 + 32 + 8 + 16, "config/speed_settings.yaml": 36 + 24 + 8 + 16}[configfile]
     made = set(re.findall(r"results/(gan_grid|ebgan_grid|margin_sweep|ablation)/runs/([^/\s,]+)/manifest\.json",
                           result.stdout))
     assert len(made) == grid_runs

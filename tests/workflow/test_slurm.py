@@ -1,6 +1,7 @@
 """profiles/slurm through the real SLURM executor plugin, against stand-ins for SLURM's commands
-(tests/workflow/slurm_stub.py) that run each job here and answer as SLURM would: training jobs are sent
-to the GPU partition with a GPU, every other job to the CPU partition, and the outputs appear."""
+(tests/workflow/slurm_stub.py) that run each job here and answer as SLURM would: a shard's training and
+scoring go to the GPU partition with a GPU as one submission, every other job to the CPU partition, and
+the outputs appear."""
 
 import json
 import os
@@ -45,11 +46,13 @@ def test_the_slurm_profile_sends_training_to_a_gpu_and_the_rest_to_cpus(workdir,
     assert all((workdir / target).is_file() for target in targets)
     calls = [json.loads(line)["args"] for line in (tmp_path / "state/calls.jsonl").read_text().splitlines()]
     submitted = {args[args.index("--comment") + 1]: args for args in calls}  # the plugin names each job's rule there
-    assert sorted(submitted) == ["rule_evaluate_ring8_small_0000", "rule_reference_scores_wildcards_ring8",
-                                 "rule_train_ring8_small_0000"]
+    # a shard is trained and scored in one submission (group shard_<name>), its runtime the two jobs' sum
+    shard = "rule_shard_ring8_small_0000_evaluate_ring8_small_0000_train_ring8_small_0000"
+    assert sorted(submitted) == ["rule_reference_scores_wildcards_ring8", shard]
     for comment, args in submitted.items():
         options = " ".join(args)
-        on_gpu = comment.startswith("rule_train")
+        on_gpu = comment == shard
         assert ("-p gpu" in options) == on_gpu and ("-p cpu" in options) != on_gpu, options
         assert ("--gpus=1" in options) == on_gpu, options
-        assert "-A test_account" in options and "-t 10" in options and "--mem 1000" in options, options
+        assert f"-t {20 if on_gpu else 10}" in options, options
+        assert "-A test_account" in options and "--mem 1000" in options, options

@@ -71,6 +71,8 @@ for _shard in SHARDS:
             settings=as_json({"dataset": _shard.dataset, "run_dirs": [_shard.run_dir(r) for r in _shard.runs],
                               "settings": SCORE_SETTINGS}),
             source=scoring_source(_shard.dataset),
+        group:
+            f"shard_{_shard.name}"
         log:
             f"logs/evaluate/{_shard.name}.log",
         shell:
