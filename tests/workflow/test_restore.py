@@ -59,14 +59,6 @@ def tracked_files(root):
     return found
 
 
-def rule_graph(report_lines):
-    """The report's rule graph as (rules, edges between rule names)."""
-    line = next(line for line in report_lines if line.strip().startswith("var rulegraph_spec"))
-    data = {d["name"]: d["values"] for d in json.loads(line.split("=", 1)[1].strip().rstrip(";"))["data"]}
-    return ({node["rule"] for node in data["node-data"]},
-            {(link["sourcerule"], link["targetrule"]) for link in data["link-data"]})
-
-
 def test_a_pushed_study_is_restored_on_a_fresh_clone_without_a_job(tmp_path):
     made, restored, remote = tmp_path / "made", tmp_path / "restored", tmp_path / "remote"
     for item in PROJECT:
@@ -74,8 +66,7 @@ def test_a_pushed_study_is_restored_on_a_fresh_clone_without_a_job(tmp_path):
         (shutil.copytree if (REPO / item).is_dir() else shutil.copy)(REPO / item, made / item)
     config = small_study(yaml.safe_load((made / "config/config.yaml").read_text()))
     (made / "config/config.yaml").write_text(yaml.safe_dump(config))
-    # one string-hash seed for both reports, so that Snakemake lists what it keeps in sets in one order
-    env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}", "PYTHONHASHSEED": "0"}
+    env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"}
     use_remote = f"dvc remote modify --local local url {remote}"  # .dvc/config.local: not in git
     shell(["git init -q", f"{' '.join(GIT)} add -A", f"{' '.join(GIT)} commit -qm study", use_remote], made, env)
 
@@ -97,12 +88,11 @@ def test_a_pushed_study_is_restored_on_a_fresh_clone_without_a_job(tmp_path):
     made_report, restored_report = (files.pop("results/report.html").decode().split("\n")
                                     for files in (made_files, restored_files))
     assert restored_files == made_files
-    # the rebuilt report embeds the same results and the same rule graph (its nodes' order follows Python's
-    # string hashing); only the job statistics differ (no job ran here)
+    # the rebuilt report embeds the same results; only what Snakemake draws from its record of the jobs that
+    # ran differs: the job statistics and the rule graph (no job ran here)
     differing = {line.split("=")[0].strip() for line, other in zip(made_report, restored_report) if line != other}
     assert len(made_report) == len(restored_report)
     assert differing <= {"var runtimes_spec", "var timeline_spec", "var rules", "var rulegraph_spec"}
-    assert rule_graph(made_report) == rule_graph(restored_report)
     dry_run = snakemake(restored, "-n", env=env)
     assert dry_run.returncode == 0 and "Nothing to be done" in dry_run.stdout + dry_run.stderr, dry_run.stdout[-3000:]
     # no job ran here: `--touch` leaves at most empty log files, where every job writes its log
