@@ -43,10 +43,12 @@ def step_cost(setup: Setup) -> dict:
     trainer = Trainer(counted, [Run("count", seed=0)], data, "cpu")
     # the optimisers' updates are elementwise, which FlopCounterMode does not count: skipped, for speed
     trainer.opt_g.step = trainer.opt_d.step = lambda gradients, active: None
+    weights = {p.untyped_storage().data_ptr() for p in [*trainer.G.parameters(), *trainer.D.parameters()]}
     saved = {}
 
-    def pack(tensor):
-        saved[tensor.untyped_storage().data_ptr()] = tensor.untyped_storage().nbytes()
+    def pack(tensor):  # activations kept for the backward pass (the weights are counted once, below)
+        if (storage := tensor.untyped_storage()).data_ptr() not in weights:
+            saved[storage.data_ptr()] = storage.nbytes()
         return tensor
     with FlopCounterMode(display=False) as counter, torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         trainer.advance()
