@@ -79,7 +79,7 @@ def reference_scores(inputs, outputs, dataset, settings):
     the evaluator folder."""
     from . import evaluation
     table = evaluation.reference_scores(dataset, settings, *(list(inputs) + [None, None])[:2])
-    _write_table(table, outputs[0])
+    files.write_csv(table, outputs[0])
 
 
 @command("evaluate")
@@ -94,7 +94,7 @@ def evaluate(inputs, outputs, dataset, run_dirs, settings):
 def summarize(inputs, outputs, run_dirs):
     """results/summary/runs.csv: one row per run of every experiment (run_dirs: experiment -> folders)."""
     from . import summary
-    _write_table(summary.runs_table(run_dirs), outputs[0])
+    files.write_csv(summary.runs_table(run_dirs), outputs[0])
 
 
 @command("experiment-tables")
@@ -107,23 +107,8 @@ def experiment_tables(inputs, outputs, experiment, confidence):
 @command("plan")
 def plan(inputs, outputs, configfile=(), calibration="benchmarks/calibration.csv"):
     """The cost of a config before any job: runs, shards, FLOPs, memory, and hours per calibrated device."""
-    import pandas as pd
-
     from . import plan as planner
-    config = planner.load_config(list(configfile))
-    measured = planner.read_calibration(calibration)
-    table, problems = planner.plan(config, measured)
-    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.3g}".format):
-        print(table.to_string())
-    print(f"(hours: one device, shards one after another; calibration: {calibration})")
-    flops = table.loc["total", "pflops"] * 1e15
-    print("the FLOPs alone at a GPU's dense peak (a lower bound on its time): " +
-          ", ".join(f"{name} {peak / 1e12:.0f} TFLOP/s: {flops / peak / 3600:.3g} h" for name, peak in planner.PEAK_FLOPS.items()))
-    if not measured["device"].str.startswith("cuda").any():
-        print(f"no GPU measured in {calibration}: on one, run python benchmarks/bench_engine.py --device cuda "
-              f"--arch paper --calibrate {calibration} (and --arch default, toy)")
-    for problem in problems:
-        print(f"will not fit: {problem}")
+    print(planner.describe(planner.load_config(list(configfile)), calibration))
 
 
 @command("headline-metrics")
@@ -191,7 +176,7 @@ def theory_penalties(inputs, outputs, losses):
 def theory_optimum(inputs, outputs, losses):
     """Table: closed-form s* against a dense search, per loss."""
     from . import theory
-    _write_table(theory.optimum_check(losses), outputs[0])
+    files.write_csv(theory.optimum_check(losses), outputs[0])
 
 
 @command("theory-inner")
@@ -199,7 +184,7 @@ def theory_inner(inputs, outputs, pair, losses, **fit):
     """Table and figure: s learned from samples against s*, per loss and sample size."""
     from . import plots, theory
     result = theory.inner_loop(pair, losses, **fit)
-    _write_table(result.table, outputs[0])
+    files.write_csv(result.table, outputs[0])
     plots.inner_loop(result, outputs[1])
 
 
@@ -208,7 +193,7 @@ def theory_outer(inputs, outputs, p, theta, losses, nonlinearities, mc_samples, 
     """Table per (loss, f): E_Q f(s*) and its gradient against the claimed divergence; hinge figure."""
     from . import plots, theory
     table, learned = theory.outer_loop(p, theta, losses, nonlinearities, mc_samples, seed, learned_hinge)
-    _write_table(table, outputs[0])
+    files.write_csv(table, outputs[0])
     plots.hinge_learned(p, theta, learned_hinge["margin"], learned, outputs[1])
 
 
@@ -216,14 +201,14 @@ def theory_outer(inputs, outputs, p, theta, losses, nonlinearities, mc_samples, 
 def theory_renyi_bias(inputs, outputs, **settings):
     """Table: bias of the minibatch Renyi estimate per batch size."""
     from . import theory
-    _write_table(theory.renyi_bias(**settings), outputs[0])
+    files.write_csv(theory.renyi_bias(**settings), outputs[0])
 
 
 @command("theory-formulas")
 def theory_formulas(inputs, outputs, **settings):
     """Table: the blog's suspect formulas computed as written and as derived."""
     from . import theory
-    _write_table(theory.formula_checks(**settings), outputs[0])
+    files.write_csv(theory.formula_checks(**settings), outputs[0])
 
 
 @command("theory-claims")
@@ -232,7 +217,7 @@ def theory_claims(inputs, outputs, tolerances):
     from . import report, theory
     tables = {Path(p).stem: files.read_csv(p) for p in inputs}
     claims = theory.claims(tables, tolerances)
-    _write_table(claims, outputs[0])
+    files.write_csv(claims, outputs[0])
     report.html_table(claims, outputs[1], title="Claims of the blog post, checked")
 
 
@@ -241,10 +226,6 @@ def render_table(inputs, outputs):
     """An HTML rendering of the CSV table inputs[0], for the report."""
     from . import report
     report.html_table(files.read_csv(inputs[0]), outputs[0], title=Path(inputs[0]).stem.replace("_", " "))
-
-
-def _write_table(table, path) -> None:
-    files.write_csv(table, path)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -125,3 +125,19 @@ def plan(config: dict, calibration: pd.DataFrame) -> tuple[pd.DataFrame, list[st
             problems.append(f"{len(too_big)} batches need more than {name}'s {memory:.0f} GB (largest "
                             f"{too_big['memory_gb'].max():.1f} GB, in {too_big['shard'].iloc[0]}): lower train.shard_size")
     return pd.concat([table, total]), problems
+
+
+def describe(config: dict, calibration_csv: str | Path) -> str:
+    """The plan as `energygan plan` prints it: the table, the FLOPs at the GPU peaks, and what is missing
+    or will not fit."""
+    calibration = read_calibration(calibration_csv)
+    table, problems = plan(config, calibration)
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.3g}".format):
+        lines = [table.to_string(), f"(hours: one device, shards one after another; calibration: {calibration_csv})"]
+    flops = table.loc["total", "pflops"] * 1e15
+    lines.append("the FLOPs alone at a GPU's dense peak (a lower bound on its time): " +
+                 ", ".join(f"{name} {peak / 1e12:.0f} TFLOP/s: {flops / peak / 3600:.3g} h" for name, peak in PEAK_FLOPS.items()))
+    if not calibration["device"].str.startswith("cuda").any():
+        lines.append(f"no GPU measured in {calibration_csv}: on one, run python benchmarks/bench_engine.py --device cuda "
+                     f"--arch paper --calibrate {calibration_csv} (and --arch default, toy)")
+    return "\n".join(lines + [f"will not fit: {problem}" for problem in problems])
