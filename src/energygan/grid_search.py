@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import files, report
+from . import files, report, summary
 from .statistics import bootstrap_interval, superiority
 
 SCORE = "ebgan_score"
@@ -172,7 +172,7 @@ def write_outputs(runs_csv, reference_csv, spec: dict, grid_sizes: dict, out_dir
     from . import plots
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    runs = files.read_csv(runs_csv, ("experiment", "dataset", "status"), "energygan runs table")
+    runs = summary.read_runs(runs_csv)
     real = float(files.read_csv(reference_csv, (SCORE,), "energygan reference table")[SCORE].iloc[0])  # the test set against itself
     family_experiments = list(dict.fromkeys(spec["families"][name]["experiment"] for name in FAMILIES))
     ablation = [spec["ablation"]["experiment"]] if "ablation" in spec else []

@@ -113,8 +113,13 @@ def figure_kinds(experiment: dict) -> list[str]:
     return kinds
 
 
+def read_runs(runs_csv) -> pd.DataFrame:
+    """runs.csv, as runs_table wrote it; refused by name when cut short or not one."""
+    return files.read_csv(runs_csv, ("experiment", "dataset", "status", "loss", "f"), "energygan runs table")
+
+
 def write_tables(runs_csv, reference_csv, experiment: str, confidence: float, out_csv, out_html) -> pd.DataFrame:
-    runs = files.read_csv(runs_csv, ("experiment", "dataset", "status"), "energygan runs table")
+    runs = read_runs(runs_csv)
     runs = runs[runs["experiment"] == experiment]
     aggregated = aggregate(runs, confidence)
     table = with_reference(aggregated, files.read_csv(reference_csv, what="energygan reference table"))
@@ -133,7 +138,7 @@ def write_figures(runs_csv, experiment: str, kinds: list[str], outputs: list[str
     import torch
 
     from . import evaluation, plots
-    runs = files.read_csv(runs_csv, ("experiment", "dataset", "status"), "energygan runs table")
+    runs = read_runs(runs_csv)
     runs = runs[runs["experiment"] == experiment]
     dataset, keys = runs["dataset"].iloc[0], group_columns(runs)
     scores = SCORES[family(dataset)]
