@@ -4,21 +4,29 @@
     python benchmarks/bench_engine.py --device cuda --arch paper
     python benchmarks/bench_engine.py --arch dcgan32 --runs 1 2 4 8 --batch 32   # the convolutional nets
     python benchmarks/bench_engine.py --calibrate benchmarks/calibration.csv      # rows for `energygan plan`
+    python benchmarks/bench_engine.py --device cuda --arch paper --runs 4 --concurrent 1 8   # 8 batches side by side
+    python benchmarks/bench_engine.py --processes 300 --runs 1 8   # whole jobs: one process per run vs one in all
 
 The loop is plain PyTorch (nn.Sequential, torch.optim.Adam), one GAN after another, each taking one
 step per round: the code the engine replaces. Both train GANs (MLPs, or DCGAN's nets at 32x32 for --arch
 dcgan32) on data drawn from a fixed random tensor (28x28 or 32x32 images, or the 8-Gaussian ring for
 --arch toy; no dataset needed) with the logistic loss and f = softplus.
 On a CUDA device the engine replays each step from a CUDA graph (captured during the warm-up).
+--concurrent N: N batches of K runs side by side (energygan.jobs: each its own trainer, on its own CUDA
+stream), the rate counting all N x K runs. --processes S: whole jobs of S steps from process start, the
+loop as a user would run it (one process per run, one after another) against one engine process for all.
 Targets (issue 4): at K = 32, batched >= 3x the loop on CPU and >= 20x on a GPU.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import platform
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -109,6 +117,42 @@ def timed(fn, rounds, device, warmup=1):
     return (time.perf_counter() - t0) / rounds
 
 
+def side_by_side(setup, k, n, data, device):
+    """One round: a step of each of n trainers of k runs, each on its own CUDA stream (as energygan.jobs)."""
+    trainers = [training.Trainer(setup, [training.Run(f"r{i}_{j}", seed=i * k + j) for j in range(k)], data, device)
+                for i in range(n)]
+    streams = [torch.cuda.Stream() if device.startswith("cuda") else None for _ in trainers]
+
+    def round_():
+        for trainer, stream in zip(trainers, streams):
+            with torch.cuda.stream(stream) if stream is not None else contextlib.nullcontext():
+                trainer.step()
+    return round_
+
+
+def whole_job(args, worker: str, k: int) -> float:
+    """Seconds for a job of --processes steps from process start: `loop` (one run) or `engine` (k runs)."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, __file__, "--worker", worker, "--runs", str(k), "--arch", args.arch,
+                    "--device", args.device, "--batch", str(args.batch), "--processes", str(args.processes)], check=True)
+    return time.perf_counter() - t0
+
+
+def worker(args) -> None:
+    arch = ARCH[args.arch]
+    spec = datasets.get(arch["dataset"])
+    data = fixed_data(arch["dataset"]).to(args.device)
+    k = args.runs[0]
+    if args.worker == "loop":
+        gan = plain_gan(arch, args.device, spec.shape)
+        for _ in range(args.processes):
+            plain_step(gan, data, args.batch, arch["z_dim"], args.device, spec.activate)
+    else:
+        setup = training.Setup(**arch, batch_size=args.batch, steps=args.processes)
+        training.Trainer(setup, [training.Run(f"r{i}", seed=i) for i in range(k)], data, args.device).fit()
+    sync(args.device)
+
+
 def calibration_row(args, setup, k, run_steps_per_s) -> None:
     """One measured point for `energygan plan`: device, net FLOPs per run-step, runs, run-steps/s."""
     if args.device.startswith("cuda"):
@@ -117,7 +161,7 @@ def calibration_row(args, setup, k, run_steps_per_s) -> None:
     else:
         name, memory = f"cpu ({torch.get_num_threads()} threads, {platform.machine()})", 0.0
     row = {"device": args.device, "device_name": name, "memory_gb": round(memory, 1), "arch": args.arch, "K": k,
-           "flops_per_run_step": plan.step_cost(setup)["flops"], "run_steps_per_s": run_steps_per_s}
+           "concurrent": args.concurrent_now, "flops_per_run_step": plan.step_cost(setup)["flops"], "run_steps_per_s": run_steps_per_s}
     path = Path(args.calibrate)
     table = pd.concat([pd.read_csv(path), pd.DataFrame([row])]) if path.exists() else pd.DataFrame([row])
     table.to_csv(path, index=False)
@@ -133,7 +177,14 @@ def main():
     parser.add_argument("--reuse-fake", action="store_true", help="the engine's G step reuses the D step's fake batch")
     parser.add_argument("--precision", default="fp32", help="the engine's precision (energygan.precision)")
     parser.add_argument("--calibrate", metavar="CSV", help="append the engine's measured rows to this calibration table")
+    parser.add_argument("--concurrent", type=int, nargs="+", default=[1], help="batches of K runs side by side")
+    parser.add_argument("--processes", type=int, metavar="STEPS", help="whole jobs of STEPS steps, process start included")
+    parser.add_argument("--worker", choices=["loop", "engine"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        return worker(args)
+    if args.processes:
+        return compare_processes(args)
     arch = ARCH[args.arch]
     spec = datasets.get(arch["dataset"])
     data = fixed_data(arch["dataset"]).to(args.device)
@@ -141,19 +192,34 @@ def main():
     for k in args.runs:
         setup = training.Setup(**arch, batch_size=args.batch, steps=10 ** 9, reuse_fake=args.reuse_fake,
                                precision=args.precision)
-        runs = [training.Run(f"r{i}", seed=i) for i in range(k)]
-        trainer = training.Trainer(setup, runs, data, args.device)
-        batched = timed(trainer.step, args.rounds, args.device, warmup=training.GRAPH_WARMUP + 2)
         gans = [plain_gan(arch, args.device, spec.shape) for _ in range(k)]
         loop = timed(lambda: [plain_step(gan, data, args.batch, arch["z_dim"], args.device, spec.activate)
                               for gan in gans], max(1, args.rounds // 2), args.device)
-        row = {"K": k, "device": args.device, "arch": args.arch, "batched_run_steps_per_s": k / batched,
-               "loop_run_steps_per_s": k / loop, "speedup": loop / batched}
-        results.append(row)
-        if args.calibrate:
-            calibration_row(args, setup, k, row["batched_run_steps_per_s"])
-        print(f"K={k:4d}  batched {row['batched_run_steps_per_s']:9.1f} run-steps/s   "
-              f"loop {row['loop_run_steps_per_s']:9.1f} run-steps/s   speed-up {row['speedup']:6.2f}x", flush=True)
+        for n in args.concurrent:
+            batched = timed(side_by_side(setup, k, n, data, args.device), args.rounds, args.device,
+                            warmup=training.GRAPH_WARMUP + 2)
+            row = {"K": k, "concurrent": n, "device": args.device, "arch": args.arch,
+                   "batched_run_steps_per_s": n * k / batched, "loop_run_steps_per_s": k / loop,
+                   "speedup": loop * n / batched}
+            results.append(row)
+            if args.calibrate:
+                args.concurrent_now = n
+                calibration_row(args, setup, k, row["batched_run_steps_per_s"])
+            print(f"K={k:4d} x {n:2d} side by side  batched {row['batched_run_steps_per_s']:9.1f} run-steps/s   "
+                  f"loop {row['loop_run_steps_per_s']:9.1f} run-steps/s   speed-up {row['speedup']:6.2f}x", flush=True)
+    print(json.dumps(results))
+
+
+def compare_processes(args) -> None:
+    """K runs of --processes steps: K loop processes one after another against one engine process."""
+    results = []
+    for k in args.runs:
+        engine = whole_job(args, "engine", k)
+        loop = sum(whole_job(args, "loop", 1) for _ in range(k))
+        results.append({"K": k, "steps": args.processes, "device": args.device, "arch": args.arch,
+                        "loop_processes_s": loop, "engine_process_s": engine, "speedup": loop / engine})
+        print(f"K={k:4d}  {k} loop processes {loop:8.1f} s   one engine process {engine:8.1f} s   "
+              f"speed-up {loop / engine:6.2f}x", flush=True)
     print(json.dumps(results))
 
 

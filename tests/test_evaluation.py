@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from energygan import datasets, evaluation, training
+from energygan import datasets, evaluation, jobs, training
 
 
 def one_hot(classes, n=10):
@@ -140,7 +140,7 @@ def test_a_diverged_run_keeps_its_row_with_empty_scores(tmp_path):
     runs = [training.Run("fine", seed=1, loss="logistic", f="softplus", lr=1e-3),
             training.Run("boom", seed=2, loss="lsif", f="identity", lr=1e12, optim_d="sgd", optim_g="sgd")]
     dirs = [str(tmp_path / r.run_id) for r in runs]
-    training.train_batch(setup, runs, dirs, str(tmp_path / "ck.pt"), None, "cpu")
+    jobs.train_batch(setup, runs, dirs, str(tmp_path / "ck.pt"), None, "cpu")
     evaluation.evaluate_runs(dirs, "ring8", {"samples": 500, "seed": 0, "batch_size": 100, "min_share": 0.1}, None)
     fine, boom = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("fine", "boom"))
     assert fine["status"] == "ok" and 0 <= fine["modes_covered"] <= 8 and math.isfinite(fine["kl_p_q"])

@@ -92,7 +92,8 @@ def test_small_batches_are_packed_into_shards_of_at_most_shard_size_runs():
     assert len({(b.setup.n_layer_g, b.setup.size_g) for s in e_shards for b in s.batches}) == 8
     # one setup: cut into batches of at most 7 runs
     assert [[len(b.runs) for b in s.batches] for s in shards if s.experiment == "f"] == [[7], [5]]
-    params = experiments.job_params(e_shards[0], "cpu")
+    params = experiments.job_params(e_shards[0], {"device": "cpu", "concurrent_batches": 2})
+    assert (params["device"], params["concurrent"]) == ("cpu", 2)
     assert [b["checkpoint"] for b in params["batches"]] == ["results/e/checkpoints/e_0000_0.pt",
                                                             "results/e/checkpoints/e_0000_1.pt"]
 

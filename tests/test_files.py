@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import torch
 
-from energygan import __version__, datasets, evaluation, files, headline, runfolder, summary, training
+from energygan import __version__, datasets, evaluation, files, headline, jobs, runfolder, summary, training
 from energygan.data import mnist
 from energygan.training import Run, Setup
 
@@ -26,7 +26,7 @@ def good(tmp_path_factory):
     """Good files of every kind, made by the code that makes them in the pipeline."""
     root = tmp_path_factory.mktemp("good")
     run_dir = root / "results/exp/runs/r"
-    training.train_batch(SETUP, [Run("r", seed=0)], [str(run_dir)], str(root / "ck.pt"), None, "cpu")
+    jobs.train_batch(SETUP, [Run("r", seed=0)], [str(run_dir)], str(root / "ck.pt"), None, "cpu")
     evaluation.evaluate_runs([str(run_dir)], "ring8", {"samples": 64, "seed": 0, "batch_size": 64, "min_share": 0.1},
                              None)
     prepared = root / "data/mnist/prepared"

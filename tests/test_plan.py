@@ -3,7 +3,7 @@ import math
 import pandas as pd
 import pytest
 
-from energygan import plan
+from energygan import experiments, plan
 from energygan.training import Setup
 
 
@@ -46,14 +46,42 @@ def test_a_step_costs_the_flops_counted_by_hand(dataset, out, z, g_hidden, n_g, 
 
 def calibration(device_name="gpu", memory_gb=80.0):
     return pd.DataFrame({"device": "cuda", "device_name": device_name, "memory_gb": memory_gb, "arch": ["small", "big"],
-                         "K": [8, 32], "flops_per_run_step": [1e6, 1e9], "run_steps_per_s": [1000.0, 100.0]})
+                         "K": [8, 32], "concurrent": 1, "flops_per_run_step": [1e6, 1e9],
+                         "run_steps_per_s": [1000.0, 100.0]})
 
 
 def test_a_batch_takes_its_flops_at_the_rate_of_the_nearest_measured_point():
-    batches = pd.DataFrame({"runs": [8, 30, 1], "steps": [100, 1000, 10], "flops_per_run_step": [2e6, 1e9, 1e6]})
-    # nearest points: small (rate 1e9 FLOP/s), big (1e11), small
-    expected = [100 * 8 * 2e6 / 1e9, 1000 * 30 * 1e9 / 1e11, 10 * 1 * 1e6 / 1e9]
-    assert plan.seconds(batches, calibration()).tolist() == pytest.approx(expected)
+    batches = pd.DataFrame({"runs": [8, 30, 1, 4], "in_flight": [8, 30, 1, 32], "steps": [100, 1000, 10, 50],
+                            "flops_per_run_step": [2e6, 1e9, 1e6, 1e6]})
+    # a point measured with 8 batches of 4 runs side by side: 32 runs in flight, 4e9 FLOP/s
+    table = pd.concat([calibration(), pd.DataFrame({"device": "cuda", "device_name": "gpu", "memory_gb": 80.0,
+                                                    "arch": ["side"], "K": [4], "concurrent": [8],
+                                                    "flops_per_run_step": [1e6], "run_steps_per_s": [4000.0]})],
+                      ignore_index=True)
+    # nearest points: small (rate 1e9 FLOP/s), big (1e11), small, side
+    expected = [100 * 8 * 2e6 / 1e9, 1000 * 30 * 1e9 / 1e11, 10 * 1 * 1e6 / 1e9, 50 * 4 * 1e6 / 4e9]
+    assert plan.seconds(batches, table).tolist() == pytest.approx(expected)
+
+
+def test_a_calibration_table_from_before_side_by_side_batches_reads_as_one_at_a_time(tmp_path):
+    path = tmp_path / "calibration.csv"
+    calibration().drop(columns="concurrent").to_csv(path, index=False)
+    assert plan.read_calibration(path)["concurrent"].tolist() == [1, 1]
+
+
+def test_a_shard_holds_its_concurrent_batches_at_once(monkeypatch):
+    """Three 2-run batches of 2, 4 and 6 GB in one shard: side by side, the shard holds its largest ones
+    together, and each batch's rate is looked up at the runs in flight."""
+    monkeypatch.setattr(plan, "step_cost", lambda setup: {"params": 10, "flops": 1e6, "bytes": setup.size_g * 1e9})
+    experiment = {"dataset": "ring8", "setup": {"n_layer_g": 2, "n_layer_d": 2, "size_d": 4, "steps": 100},
+                  "grid": {"size_g": [1, 2, 3], "seed": [0, 1]}}
+    for concurrent, gb, in_flight in [(1, 6, 2), (2, 10, 4), (3, 12, 6), (5, 12, 6)]:
+        config = {"train": {"shard_size": 32, "checkpoint_every": 100, "concurrent_batches": concurrent},
+                  "experiments": {"e": experiment}}
+        batches = plan.shard_table(config)
+        assert batches["shard"].nunique() == 1 and batches["runs"].tolist() == [2, 2, 2]
+        assert batches["in_flight"].tolist() == [in_flight] * 3
+        assert batches["shard_memory_gb"].tolist() == pytest.approx([gb] * 3)
 
 
 def test_the_plan_sums_experiments_and_says_what_will_not_fit(monkeypatch):
@@ -61,7 +89,7 @@ def test_the_plan_sums_experiments_and_says_what_will_not_fit(monkeypatch):
     monkeypatch.setattr(plan, "step_cost", lambda setup: costs[setup.z_dim])
     experiment = {"dataset": "ring8", "setup": {"n_layer_g": 2, "size_g": 4, "n_layer_d": 2, "size_d": 4, "steps": 1000},
                   "grid": {"seed": list(range(40))}}
-    config = {"train": {"shard_size": 32, "checkpoint_every": 100},
+    config = {"train": {"shard_size": 32, "checkpoint_every": 100, "concurrent_batches": 1},
               "experiments": {"big": {**experiment, "setup": {**experiment["setup"], "z_dim": 2}},
                               "small": {**experiment, "setup": {**experiment["setup"], "z_dim": 4}}}}
     table, problems = plan.plan(config, calibration(memory_gb=80.0))
@@ -72,7 +100,8 @@ def test_the_plan_sums_experiments_and_says_what_will_not_fit(monkeypatch):
     hours = (1000 * 40 * 1e9 / 1e11 + 1000 * 40 * 1e6 / 1e9) / 3600
     assert table.loc["total", "hours on gpu"] == pytest.approx(hours)
     assert table.loc["big", "largest_shard_gb"] == pytest.approx(32 * 3.0)
-    assert problems == ["1 batches need more than gpu's 80 GB (largest 96.0 GB, in big_0000): lower train.shard_size"]
+    assert problems == ["1 shards need more than gpu's 80 GB (largest 96.0 GB, in big_0000): lower train.shard_size "
+                        "or train.concurrent_batches"]
     assert math.isclose(table.loc["total", "largest_shard_gb"], 96.0)
 
 
@@ -89,3 +118,26 @@ def test_the_plan_command_prints_every_experiment_of_the_merged_config(tmp_path,
     assert set(config["experiments"]) | {"total"} <= set(lines)
     assert lines["ring8_loss_f"][5] == "6000" and lines["grid25_loss_f"][5] == "3000"  # the overlay, merged
     assert "hours on cpu" in printed and "no GPU measured" in printed
+
+
+def test_a_jobs_cluster_resources_come_from_the_plan_on_its_kind_of_device(monkeypatch, tmp_path):
+    """Runtime: the slowest calibrated device of the job's kind, doubled, plus the start-up minutes; memory:
+    the host's share, plus the nets where they train on the CPU; no runtime where that kind is unmeasured."""
+    monkeypatch.setattr(plan, "step_cost", lambda setup: {"params": 10, "flops": 1e9, "bytes": 0.5e9})
+    experiment = {"dataset": "ring8", "setup": {"n_layer_g": 2, "size_g": 4, "n_layer_d": 2, "size_d": 4, "steps": 3000},
+                  "grid": {"seed": list(range(8))}}
+    (shard,) = experiments.shards({"train": {"shard_size": 32, "checkpoint_every": 100},
+                                        "experiments": {"e": experiment}})
+    table = pd.concat([calibration("gpu a"), calibration("gpu b").assign(run_steps_per_s=[500.0, 50.0]),
+                       calibration("cpu").assign(device="cpu", memory_gb=0.0, run_steps_per_s=[10.0, 1.0])])
+    path = tmp_path / "calibration.csv"
+    table.to_csv(path, index=False)
+    # 8 runs x 3000 steps x 1e9 FLOPs; nearest point "big" (1e9 FLOPs, K 32): 50 run-steps/s (gpu b), 1 (cpu)
+    gpu_seconds, cpu_seconds = 8 * 3000 * 1e9 / (1e9 * 50), 8 * 3000 * 1e9 / (1e9 * 1)
+    on_gpu = plan.job_resources(shard, {"device": "auto", "concurrent_batches": 1}, path)
+    assert on_gpu == {"mem_mb": plan.HOST_MB, "runtime": math.ceil(2 * gpu_seconds / 60) + plan.START_MINUTES}
+    on_cpu = plan.job_resources(shard, {"device": "cpu", "concurrent_batches": 1}, path)
+    assert on_cpu == {"mem_mb": plan.HOST_MB + 8 * 500, "runtime": math.ceil(2 * cpu_seconds / 60) + plan.START_MINUTES}
+    table[table["device"] == "cpu"].to_csv(path, index=False)
+    assert plan.job_resources(shard, {"device": "cuda", "concurrent_batches": 1}, path) == {"mem_mb": plan.HOST_MB}
+    assert not plan.calibrated("cuda", path) and plan.calibrated("cpu", path)

@@ -2,7 +2,7 @@ import ast
 
 import pytest
 
-from energygan import runfolder, training
+from energygan import jobs, runfolder
 from energygan.training import Run, Setup
 from tests.conftest import REPO
 
@@ -13,7 +13,7 @@ SETUP = Setup(dataset="ring8", z_dim=2, n_layer_g=2, size_g=4, n_layer_d=2, size
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("runs") / "r"
-    training.train_batch(SETUP, [Run("r", seed=0)], [str(folder)], str(folder.parent / "ck.pt"), None, "cpu")
+    jobs.train_batch(SETUP, [Run("r", seed=0)], [str(folder)], str(folder.parent / "ck.pt"), None, "cpu")
     return folder
 
 

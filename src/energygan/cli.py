@@ -57,10 +57,11 @@ def convert_lsun(inputs, outputs, **settings):
 # --- training --------------------------------------------------------------------------------
 
 @command("train")
-def train(inputs, outputs, batches, device):
-    """Train one shard: each batch's runs together; inputs[0]: the dataset's prepared folder, if it has one."""
-    from . import training
-    training.train_shard(batches, inputs[0] if inputs else None, device)
+def train(inputs, outputs, batches, device, concurrent=1):
+    """Train one shard: each batch's runs together, up to `concurrent` batches side by side; inputs[0]: the
+    dataset's prepared folder, if it has one."""
+    from . import jobs
+    jobs.train_shard(batches, inputs[0] if inputs else None, device, concurrent)
 
 
 # --- evaluation and summary --------------------------------------------------------------------
@@ -105,10 +106,10 @@ def experiment_tables(inputs, outputs, experiment, confidence):
 
 
 @command("plan")
-def plan(inputs, outputs, configfile=(), calibration="benchmarks/calibration.csv"):
+def plan(inputs, outputs, configfile=(), calibration=None):
     """The cost of a config before any job: runs, shards, FLOPs, memory, and hours per calibrated device."""
     from . import plan as planner
-    print(planner.describe(planner.load_config(list(configfile)), calibration))
+    print(planner.describe(planner.load_config(list(configfile)), calibration or planner.CALIBRATION))
 
 
 @command("headline-metrics")
@@ -238,7 +239,7 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--params", type=json.loads, default={})
         if name == "plan":  # a user's command rather than a rule's: the config files as Snakemake takes them
             p.add_argument("--configfile", nargs="*", default=[])
-            p.add_argument("--calibration", default="benchmarks/calibration.csv")
+            p.add_argument("--calibration", help="the calibration table (default: energygan.plan.CALIBRATION)")
     args = parser.parse_args(argv)
     extra = {"configfile": args.configfile, "calibration": args.calibration} if args.command == "plan" else {}
     try:

@@ -170,13 +170,13 @@ def shards(config: dict) -> list[Shard]:
     return result
 
 
-def job_params(shard: Shard, device: str) -> dict:
-    """The JSON settings of a shard's training job."""
+def job_params(shard: Shard, train: dict) -> dict:
+    """The JSON settings of a shard's training job, from the config's `train` section."""
     return {"batches": [{"setup": asdict(b.setup), "runs": [asdict(r) for r in b.runs],
                          "run_dirs": [shard.run_dir(r) for r in b.runs],
                          "checkpoint": f"results/{shard.experiment}/checkpoints/{shard.name}_{i}.pt"}
                         for i, b in enumerate(shard.batches)],
-            "device": device}
+            "device": train["device"], "concurrent": train["concurrent_batches"]}
 
 
 def grid_size(experiment: dict) -> int:

@@ -6,8 +6,9 @@ FLOPs are counted by torch's FlopCounterMode over one training step of one run (
 step, forward and backward), and memory from the tensors that step saves for its backward pass, both at
 batch 2 and scaled to the run's batch (linear in the batch for every term but the pull-away term's
 b^2 pairs). The calibration table (`benchmarks/bench_engine.py --calibrate`) holds measured run-steps per
-second by device, net FLOPs per run-step and runs per shard; a shard's time is its FLOPs at the FLOP rate
-of the nearest measured point (in log FLOPs per run-step and log runs).
+second by device, net FLOPs per run-step and runs in flight (K runs per batch, times the batches trained
+side by side); a batch's time is its FLOPs at the FLOP rate of the nearest measured point (in log FLOPs
+per run-step and log runs in flight). A job holds `train.concurrent_batches` of its batches at once.
 """
 
 from __future__ import annotations
@@ -23,10 +24,15 @@ from . import datasets, experiments, files
 from .training import Run, Setup
 
 CALIBRATION_COLUMNS = ("device", "device_name", "memory_gb", "arch", "K", "flops_per_run_step", "run_steps_per_s")
+CALIBRATION = "benchmarks/calibration.csv"  # what bench_engine.py --calibrate wrote for this repository
 COUNT_BATCH = 2  # batch normalization needs two samples
 ADAM_BYTES_PER_PARAMETER = 16  # weight, gradient and Adam's two moments, fp32
 # An H100 SXM's dense peaks (NVIDIA's data sheet): the FLOPs alone at these rates bound a GPU's time below
 PEAK_FLOPS = {"H100 FP32": 67e12, "H100 TF32": 495e12, "H100 BF16": 989e12}
+# A cluster job's resources (job_resources): a job is killed at its runtime, so the estimate is doubled
+# and given the minutes a job spends before its first step (start-up, data, CUDA graph capture); host
+# memory is the process's own beside its nets (torch, the dataset), plus the nets on a CPU
+RUNTIME_MARGIN, START_MINUTES, HOST_MB = 2.0, 5, 4000
 
 
 @functools.lru_cache(maxsize=None)
@@ -72,31 +78,44 @@ def load_config(configfiles: list[str], default: str = "config/config.yaml",
     return config
 
 
+def shard_rows(shard: experiments.Shard, concurrent: int) -> list[dict]:
+    """One row per batch of the shard: runs, runs in flight beside it, steps, its cost per run-step and
+    memory, and the shard's memory (its `concurrent` largest batches together)."""
+    sizes = [len(b.runs) for b in shard.batches]
+    in_flight = sum(sorted(sizes, reverse=True)[:concurrent])
+    costs = [step_cost(b.setup) for b in shard.batches]
+    memory = [size * cost["bytes"] / 1e9 for size, cost in zip(sizes, costs)]
+    shard_memory = sum(sorted(memory, reverse=True)[:concurrent])
+    return [{"experiment": shard.experiment, "shard": shard.name, "runs": size, "in_flight": in_flight,
+             "steps": batch.setup.steps, "params": cost["params"], "flops_per_run_step": cost["flops"],
+             "memory_gb": gb, "shard_memory_gb": shard_memory}
+            for batch, size, cost, gb in zip(shard.batches, sizes, costs, memory)]
+
+
 def shard_table(config: dict) -> pd.DataFrame:
-    """One row per batch of runs: experiment, shard, runs, steps, and its cost per run-step."""
+    """shard_rows of every shard of the config."""
     rows = []
     for number, shard in enumerate(experiments.shards(config)):
         if number % 50 == 49:
             print(f"plan: {number + 1} shards counted", file=sys.stderr)
-        for batch in shard.batches:
-            cost = step_cost(batch.setup)
-            rows.append({"experiment": shard.experiment, "shard": shard.name, "runs": len(batch.runs),
-                         "steps": batch.setup.steps, "params": cost["params"], "flops_per_run_step": cost["flops"],
-                         "memory_gb": len(batch.runs) * cost["bytes"] / 1e9})
+        rows += shard_rows(shard, config["train"]["concurrent_batches"])
     return pd.DataFrame(rows)
 
 
 def read_calibration(path: str | Path) -> pd.DataFrame:
-    return files.read_csv(path, CALIBRATION_COLUMNS, "energygan calibration table")
+    table = files.read_csv(path, CALIBRATION_COLUMNS, "energygan calibration table")
+    table["concurrent"] = table["concurrent"].fillna(1) if "concurrent" in table else 1  # tables before it: 1
+    return table
 
 
 def seconds(batches: pd.DataFrame, calibration: pd.DataFrame) -> pd.Series:
     """Each batch's time on the calibration's one device: its FLOPs at the rate of the nearest point."""
     rate = calibration["flops_per_run_step"] * calibration["run_steps_per_s"]
-    log_f, log_k = (calibration[c].map(math.log) for c in ("flops_per_run_step", "K"))
+    log_f = calibration["flops_per_run_step"].map(math.log)
+    log_k = (calibration["K"] * calibration["concurrent"]).map(math.log)
 
     def nearest_rate(row) -> float:
-        distance = (log_f - math.log(row.flops_per_run_step)) ** 2 + (log_k - math.log(row.runs)) ** 2
+        distance = (log_f - math.log(row.flops_per_run_step)) ** 2 + (log_k - math.log(row.in_flight)) ** 2
         return float(rate[distance.idxmin()])
     return pd.Series([row.steps * row.runs * row.flops_per_run_step / nearest_rate(row)
                       for row in batches.itertuples()], index=batches.index)
@@ -113,7 +132,7 @@ def plan(config: dict, calibration: pd.DataFrame) -> tuple[pd.DataFrame, list[st
     table = batches.groupby("experiment", sort=False).agg(
         runs=("runs", "sum"), shards=("shard", "nunique"), params_per_run=("params", "max"),
         gflops_per_run_step=("flops_per_run_step", lambda f: f.max() / 1e9), steps=("steps", "max"),
-        pflops=("pflops", "sum"), largest_shard_gb=("memory_gb", "max"),
+        pflops=("pflops", "sum"), largest_shard_gb=("shard_memory_gb", "max"),
         **{column: (column, "sum") for column in batches if column.startswith("hours on ")})
     total = table.sum(numeric_only=True).to_frame("total").T
     for column in ("params_per_run", "gflops_per_run_step", "steps", "largest_shard_gb"):
@@ -121,10 +140,38 @@ def plan(config: dict, calibration: pd.DataFrame) -> tuple[pd.DataFrame, list[st
     problems = []
     for name, group in devices.items():
         memory = float(group["memory_gb"].iloc[0])
-        if memory > 0 and (too_big := batches[batches["memory_gb"] > memory]).shape[0]:
-            problems.append(f"{len(too_big)} batches need more than {name}'s {memory:.0f} GB (largest "
-                            f"{too_big['memory_gb'].max():.1f} GB, in {too_big['shard'].iloc[0]}): lower train.shard_size")
+        too_big = batches[batches["shard_memory_gb"] > memory].drop_duplicates("shard")
+        if memory > 0 and len(too_big):
+            problems.append(f"{len(too_big)} shards need more than {name}'s {memory:.0f} GB (largest "
+                            f"{too_big['shard_memory_gb'].max():.1f} GB, in {too_big['shard'].iloc[0]}): lower "
+                            "train.shard_size or train.concurrent_batches")
     return pd.concat([table, total]), problems
+
+
+def job_resources(shard: experiments.Shard, train: dict, calibration_csv: str | Path = CALIBRATION) -> dict:
+    """A shard's training job's cluster resources from the plan: `mem_mb`, and `runtime` (minutes) where
+    the calibration table measured the job's kind of device (a CPU if train.device is cpu, else a GPU):
+    the estimate on its slowest such device, times RUNTIME_MARGIN, plus START_MINUTES. Without such a
+    row the profile's default runtime applies."""
+    rows = pd.DataFrame(shard_rows(shard, train["concurrent_batches"]))
+    on_cpu = train["device"] == "cpu"
+    memory_mb = HOST_MB + (1000 * rows["shard_memory_gb"].iloc[0] if on_cpu else 0)
+    resources = {"mem_mb": math.ceil(memory_mb)}
+    if calibrated(train["device"], calibration_csv):
+        kind = _of_kind(read_calibration(calibration_csv), train["device"])
+        slowest = max(seconds(rows, group).sum() for _, group in kind.groupby("device_name"))
+        resources["runtime"] = math.ceil(RUNTIME_MARGIN * slowest / 60) + START_MINUTES
+    return resources
+
+
+def _of_kind(calibration: pd.DataFrame, device: str) -> pd.DataFrame:
+    """The calibration rows of the kind of device a job on `device` (train.device) runs on."""
+    return calibration[calibration["device"].str.startswith("cuda") == (device != "cpu")]
+
+
+def calibrated(device: str, calibration_csv: str | Path = CALIBRATION) -> bool:
+    """Whether the table measured the kind of device that a job on `device` (train.device) runs on."""
+    return Path(calibration_csv).exists() and len(_of_kind(read_calibration(calibration_csv), device)) > 0
 
 
 def describe(config: dict, calibration_csv: str | Path) -> str:

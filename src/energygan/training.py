@@ -6,9 +6,6 @@ while the others go on.
 
 from __future__ import annotations
 
-import os
-import platform
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -17,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import __version__, architectures, datasets, files, losses, models, nonlinearities, rng, runfolder
+from . import architectures, datasets, files, losses, models, nonlinearities, rng
 from .optimizers import StackedOptimizer
 from .precision import matmul_precision
 from .registry import label
@@ -112,7 +109,8 @@ class Trainer:
         self.dropout = torch.tensor([r.dropout_d for r in runs], **dev)
         self.pt_weight = torch.tensor([r.pt_weight for r in runs], **dev)
         self.dataset = datasets.get(setup.dataset)
-        if found := architectures.problems(setup, self.dataset.shape, bool(self.pt_weight.any()), any(self.dropout.tolist())):
+        if found := architectures.problems(setup, self.dataset.shape, any(r.pt_weight > 0 for r in runs),
+                                          any(r.dropout_d for r in runs)):
             raise ValueError("; ".join(found))
         self.g_arguments = architectures.build_arguments("generator", setup, self.dataset.shape)
         self.d_arguments = architectures.build_arguments("discriminator", setup, self.dataset.shape)
@@ -276,22 +274,35 @@ class Trainer:
 
     def fit(self, checkpoint: str | Path | None = None, on_step=None) -> None:
         """Train to `setup.steps`, resuming from `checkpoint` if it exists and saving it periodically."""
+        self.resume(checkpoint)
+        while not self.done:
+            self.tick(checkpoint, on_step)
+        self.sync_status()
+
+    def resume(self, checkpoint: str | Path | None) -> None:
+        """Load `checkpoint` where it exists; the start of the progress lines' rate."""
         if checkpoint is not None and Path(checkpoint).exists():
             self.load_checkpoint(checkpoint)
             print(f"resumed from {checkpoint} at step {self.progress.step}", file=sys.stderr)
-        start, t0 = self.progress.step, time.time()
-        while self.progress.step < self.setup.steps and "ok" in self.progress.status:
-            self.step()
-            step = self.progress.step
-            if on_step is not None:  # before the checkpoint: a resumed job never skips what it does
-                on_step(self)
-            if checkpoint is not None and step % self.setup.checkpoint_every == 0:
-                self.save_checkpoint(checkpoint)
-            if step % max(1, self.setup.steps // 10) == 0 or step == self.setup.steps:
-                rate = (step - start) / max(time.time() - t0, 1e-9)
-                print(f"step {step}/{self.setup.steps} ({step / self.setup.steps:.0%}), {rate:.1f} steps/s, "
-                      f"{self.progress.status.count('ok')}/{len(self.runs)} runs active", file=sys.stderr)
-        self.sync_status()
+        self._start, self._t0 = self.progress.step, time.time()
+
+    @property
+    def done(self) -> bool:
+        return self.progress.step >= self.setup.steps or "ok" not in self.progress.status
+
+    def tick(self, checkpoint: str | Path | None = None, on_step=None, label: str = "") -> None:
+        """One step of `fit`, with its callback, checkpoint and progress line: a job may interleave the
+        ticks of several trainers (energygan.jobs)."""
+        self.step()
+        step = self.progress.step
+        if on_step is not None:  # before the checkpoint: a resumed job never skips what it does
+            on_step(self)
+        if checkpoint is not None and step % self.setup.checkpoint_every == 0:
+            self.save_checkpoint(checkpoint)
+        if step % max(1, self.setup.steps // 10) == 0 or step == self.setup.steps:
+            rate = (step - self._start) / max(time.time() - self._t0, 1e-9)
+            print(f"{label}step {step}/{self.setup.steps} ({step / self.setup.steps:.0%}), {rate:.1f} steps/s, "
+                  f"{self.progress.status.count('ok')}/{len(self.runs)} runs active", file=sys.stderr)
 
     # -- results --
 
@@ -340,63 +351,3 @@ def _is_adam(runs, key, device):
     if unknown := kinds - {"adam", "sgd"}:
         raise ValueError(f"unknown optimiser {sorted(unknown)}; known: ['adam', 'sgd']")
     return torch.tensor([getattr(r, key) == "adam" for r in runs], device=device)
-
-
-# --- the job: a shard of runs, with every per-run output ---------------------------------------
-
-def environment(device: str) -> dict:
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent).stdout.strip() or "unknown"
-    except OSError:
-        commit = "unknown"
-    return {"git_commit": commit, "energygan": __version__, "torch": torch.__version__, "numpy": np.__version__,
-            "python": platform.python_version(), "device": device,
-            "device_name": torch.cuda.get_device_name() if device.startswith("cuda") else platform.processor()}
-
-
-def resolve_device(device: str) -> str:
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device: cuda was asked for, but no CUDA device is visible; use device: auto or cpu")
-    return device
-
-
-def train_shard(batches: list[dict], prepared_dir: str | None, device: str = "auto") -> None:
-    """One job: its batches one after another, each {setup, runs, run_dirs, checkpoint} as JSON."""
-    for i, batch in enumerate(batches):
-        setup = Setup.from_dict(batch["setup"])
-        print(f"batch {i + 1}/{len(batches)}: {len(batch['runs'])} runs", file=sys.stderr)
-        train_batch(setup, [Run(**r) for r in batch["runs"]], batch["run_dirs"], batch["checkpoint"], prepared_dir,
-                    device)
-
-
-def train_batch(setup: Setup, runs: list[Run], run_dirs: list[str], checkpoint: str, prepared_dir: str | None,
-                device: str = "auto") -> None:
-    """Train `runs` together and write each run's folder (see energygan.runfolder)."""
-    device = resolve_device(device)
-    t0 = time.time()
-    trainer = Trainer(setup, runs, datasets.load(setup.dataset, prepared_dir), device)
-
-    snapshot_steps = set(setup.snapshot_steps)
-
-    def keep_snapshot(trainer):
-        if trainer.progress.step in snapshot_steps:
-            for k, run_dir in enumerate(run_dirs):
-                runfolder.write_snapshot(run_dir, trainer.progress.step, trainer.generator_state(k),
-                                         trainer.discriminator_state(k))
-    trainer.fit(checkpoint, on_step=keep_snapshot)
-    samples = trainer.fixed_samples().cpu()
-    if trainer.dataset.images:
-        samples = trainer.dataset.to_unit(samples)  # image files hold [0, 1]
-    means = trainer.data.means.cpu() if isinstance(trainer.data, datasets.MixtureData) else None
-    env = environment(device)
-    for k, (run, run_dir) in enumerate(zip(runs, run_dirs)):
-        manifest = {"run": asdict(run), "setup": asdict(setup), "status": trainer.progress.status[k],
-                    "diverged_step": trainer.progress.diverged_step[k], "steps_done": trainer.progress.step,
-                    "batch_runs": len(runs), "wall_time_s": round(time.time() - t0, 2), **env}
-        runfolder.write_training_outputs(run_dir, trainer.generator_state(k), trainer.discriminator_state(k),
-                                         samples[k], means, trainer.curves(k), manifest)
-    if Path(checkpoint).exists():
-        os.remove(checkpoint)

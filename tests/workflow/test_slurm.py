@@ -1,15 +1,20 @@
 """profiles/slurm through the real SLURM executor plugin, against stand-ins for SLURM's commands
 (tests/workflow/slurm_stub.py) that run each job here and answer as SLURM would: a shard's training and
-scoring go to the GPU partition with a GPU as one submission, every other job to the CPU partition, and
-the outputs appear."""
+scoring go to the GPU partition with a GPU as one submission, its runtime and memory from the plan, every
+other job to the CPU partition, and the outputs appear."""
 
 import json
+import math
 import os
 import shlex
 import sys
 from pathlib import Path
 
+import pandas as pd
 import yaml
+
+from energygan import plan
+from energygan.training import Setup
 
 from tests.workflow.conftest import snakemake
 
@@ -28,12 +33,17 @@ def test_the_slurm_profile_sends_training_to_a_gpu_and_the_rest_to_cpus(workdir,
     config = yaml.safe_load((workdir / "config/config.yaml").read_text())
     config.pop("grid_search"), config.pop("title_question")
     config["evaluation"].update(samples=64)
-    config["experiments"] = {"ring8_small": {
-        "dataset": "ring8",
-        "setup": {"discriminator": "mlp", "z_dim": 2, "n_layer_g": 2, "size_g": 8, "n_layer_d": 2, "size_d": 8,
-                  "batch_size": 16, "steps": 5, "log_every": 1},
-        "run": {"lr": 0.001}, "grid": {"loss": ["logistic", "lsif"], "f": ["identity"], "seed": [0]}}}
+    setup = {"discriminator": "mlp", "z_dim": 2, "n_layer_g": 2, "size_g": 8, "n_layer_d": 2, "size_d": 8,
+             "batch_size": 16, "steps": 5, "log_every": 1}
+    config["experiments"] = {"ring8_small": {"dataset": "ring8", "setup": setup, "run": {"lr": 0.001},
+                                             "grid": {"loss": ["logistic", "lsif"], "f": ["identity"], "seed": [0]}}}
     (workdir / "config/config.yaml").write_text(yaml.safe_dump(config))
+    # a GPU measured at 0.01 run-steps/s for these nets: the shard's 2 runs x 5 steps take 1000 s
+    flops = plan.step_cost(Setup(dataset="ring8", **setup, checkpoint_every=config["train"]["checkpoint_every"]))["flops"]
+    (workdir / "benchmarks").mkdir()
+    pd.DataFrame([{"device": "cuda", "device_name": "slow gpu", "memory_gb": 80.0, "arch": "toy", "K": 2, "concurrent": 1,
+                   "flops_per_run_step": flops, "run_steps_per_s": 0.01}]).to_csv(workdir / plan.CALIBRATION, index=False)
+    train_minutes = math.ceil(2 * 1000 / 60) + 5  # doubled, plus the start-up allowance
     stub_commands(tmp_path / "bin")
     (tmp_path / "state").mkdir()
     env = {**os.environ, "STUB_SLURM_STATE": str(tmp_path / "state"),
@@ -54,5 +64,6 @@ def test_the_slurm_profile_sends_training_to_a_gpu_and_the_rest_to_cpus(workdir,
         on_gpu = comment == shard
         assert ("-p gpu" in options) == on_gpu and ("-p cpu" in options) != on_gpu, options
         assert ("--gpus=1" in options) == on_gpu, options
-        assert f"-t {20 if on_gpu else 10}" in options, options
-        assert "-A test_account" in options and "--mem 1000" in options, options
+        # the group's runtime: training's from the plan plus scoring's default; its memory: the larger
+        assert f"-t {train_minutes + 10 if on_gpu else 10}" in options, options
+        assert f"--mem {4000 if on_gpu else 1000}" in options and "-A test_account" in options, options

@@ -2,6 +2,7 @@
 import json
 
 from energygan import datasets as _datasets
+from energygan import runfolder as _runfolder
 from energygan.data import mnist as _mnist
 
 MNIST_RAW = expand("data/mnist/raw/{name}", name=_mnist.FILES)

@@ -4,6 +4,7 @@
 EVAL = config["evaluation"]
 EVALUATOR = expand("results/evaluator/{name}", name=["classifier.pt", "test_stats.pt", "metrics.json"])
 SCORE_SETTINGS = {k: EVAL[k] for k in ("samples", "seed", "batch_size", "min_share", "fidelity")}
+SCORING_READS = [_runfolder.MANIFEST, _runfolder.GENERATOR]  # of a run's files, what scoring it reads
 
 
 def scoring_inputs(dataset):
@@ -63,7 +64,7 @@ for _shard in SHARDS:
         name:
             f"evaluate_{_shard.name}"
         input:
-            _shard.outputs(),
+            [f"{_shard.run_dir(r)}/{name}" for r in _shard.runs for name in SCORING_READS],
             scoring_inputs(_shard.dataset),
         output:
             [f"{_shard.run_dir(r)}/metrics.json" for r in _shard.runs],
