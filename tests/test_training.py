@@ -79,7 +79,7 @@ def test_stacked_adam_and_sgd_match_torch_optim(monkeypatch, chunk_bytes):
     torch.manual_seed(0)
     params = [torch.randn(3, 4, 2), torch.randn(3, 2)]
     lr = torch.tensor([1e-2, 1e-3, 5e-2])
-    adam = torch.tensor([True, True, False])
+    adam = [True, True, False]
     mine = optimizers.StackedOptimizer([p.clone() for p in params], lr, adam, (0.5, 0.999))
     reference = []
     for k in range(3):

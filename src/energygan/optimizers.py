@@ -15,9 +15,11 @@ class StackedOptimizer:
     to the host, so that a CUDA graph can capture it.
     """
 
-    def __init__(self, params, lr: torch.Tensor, adam: torch.Tensor, betas, eps: float = 1e-8):
-        self.params, self.lr, self.adam, self.betas, self.eps = list(params), lr, adam, betas, eps
-        self.any_adam, self.all_adam = bool(adam.any()), bool(adam.all())
+    def __init__(self, params, lr: torch.Tensor, adam: list[bool], betas, eps: float = 1e-8):
+        """`adam`: per run, Adam (True) or SGD; a host list, so that nothing is read back from the device."""
+        self.params, self.lr, self.betas, self.eps = list(params), lr, betas, eps
+        self.adam = torch.tensor(adam, device=lr.device)
+        self.any_adam, self.all_adam = any(adam), all(adam)
         self.m = [torch.zeros_like(p) for p in self.params]
         self.v = [torch.zeros_like(p) for p in self.params]
         self.t = torch.zeros((), dtype=torch.float64, device=lr.device)

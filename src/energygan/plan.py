@@ -5,7 +5,7 @@ calibration table.
 FLOPs are counted by torch's FlopCounterMode over one training step of one run (the D steps and the G
 step, forward and backward), and memory from the tensors that step saves for its backward pass, both at
 batch 2 and scaled to the run's batch (linear in the batch for every term but the pull-away term's
-b^2 pairs). The calibration table (`benchmarks/bench_engine.py --calibrate`) holds measured run-steps per
+b^2 pairs). Cluster jobs take their runtime and memory from here (job_resources). The calibration table (`benchmarks/bench_engine.py --calibrate`) holds measured run-steps per
 second by device, net FLOPs per run-step and runs in flight (K runs per batch, times the batches trained
 side by side); a batch's time is its FLOPs at the FLOP rate of the nearest measured point (in log FLOPs
 per run-step and log runs in flight). A job holds `train.concurrent_batches` of its batches at once.

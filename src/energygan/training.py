@@ -119,8 +119,8 @@ class Trainer:
         self.G.reset([torch.Generator().manual_seed(2 * r.seed) for r in runs])
         self.D.reset([torch.Generator().manual_seed(2 * r.seed + 1) for r in runs])
         lr = torch.tensor([r.lr for r in runs], **dev)
-        self.opt_g = StackedOptimizer(self.G.parameters(), lr, _is_adam(runs, "optim_g", self.device), setup.adam_betas)
-        self.opt_d = StackedOptimizer(self.D.parameters(), lr, _is_adam(runs, "optim_d", self.device), setup.adam_betas)
+        self.opt_g = StackedOptimizer(self.G.parameters(), lr, _is_adam(runs, "optim_g"), setup.adam_betas)
+        self.opt_d = StackedOptimizer(self.D.parameters(), lr, _is_adam(runs, "optim_d"), setup.adam_betas)
         self.any_dropout = any(r.dropout_d for r in runs)
         self.progress = Progress(status=["ok"] * k, diverged_step=[-1] * k)
         # the step at which each run first went non-finite (-1: never), kept on the device so that a
@@ -346,8 +346,8 @@ def _groups(labels, fns, device):
     return [(fn, torch.tensor(idx, device=device)) for fn, idx in groups.values()]
 
 
-def _is_adam(runs, key, device):
+def _is_adam(runs, key) -> list[bool]:
     kinds = {getattr(r, key) for r in runs}
     if unknown := kinds - {"adam", "sgd"}:
         raise ValueError(f"unknown optimiser {sorted(unknown)}; known: ['adam', 'sgd']")
-    return torch.tensor([getattr(r, key) == "adam" for r in runs], device=device)
+    return [getattr(r, key) == "adam" for r in runs]

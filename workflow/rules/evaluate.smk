@@ -78,3 +78,8 @@ for _shard in SHARDS:
             f"logs/evaluate/{_shard.name}.log",
         shell:
             "energygan evaluate --in {params.source} --params {params.settings:q} 2>&1 | tee {log}"
+
+
+def run_scores():
+    """Each run's scores, the last file made for it: asking for them makes every run."""
+    return [f"{shard.run_dir(r)}/{_runfolder.METRICS}" for shard in SHARDS for r in shard.runs]
