@@ -60,10 +60,10 @@ class Shard:
         return f"results/{self.experiment}/runs/{run.run_id}"
 
     def outputs(self) -> list[str]:
-        """Every file the shard's job writes, the runs' manifests first, then their generators: Snakemake
+        """Every file the shard's job writes, first what scoring reads (runfolder.SCORED_FROM): Snakemake
         finds a producer by matching a file against the rule's outputs in order, compiling a regex for
-        each it tries, so the files that other jobs read (scoring, the summary) are found first."""
-        first = [runfolder.MANIFEST, runfolder.GENERATOR]
+        each it tries, so the files that other jobs read are found first."""
+        first = runfolder.SCORED_FROM
         rest = [f for f in runfolder.TRAINING_FILES if f not in first]
         return [f"{self.run_dir(r)}/{f}" for f in first for b in self.batches for r in b.runs] + \
             [f"{self.run_dir(r)}/{f}" for b in self.batches for r in b.runs

@@ -5,10 +5,11 @@ calibration table.
 FLOPs are counted by torch's FlopCounterMode over one training step of one run (the D steps and the G
 step, forward and backward), and memory from the tensors that step saves for its backward pass, both at
 batch 2 and scaled to the run's batch (linear in the batch for every term but the pull-away term's
-b^2 pairs). Cluster jobs take their runtime and memory from here (job_resources). The calibration table (`benchmarks/bench_engine.py --calibrate`) holds measured run-steps per
+b^2 pairs). The calibration table (`benchmarks/bench_engine.py --calibrate`) holds measured run-steps per
 second by device, net FLOPs per run-step and runs in flight (K runs per batch, times the batches trained
 side by side); a batch's time is its FLOPs at the FLOP rate of the nearest measured point (in log FLOPs
 per run-step and log runs in flight). A job holds `train.concurrent_batches` of its batches at once.
+Cluster jobs take their runtime and memory from here (job_resources).
 """
 
 from __future__ import annotations
@@ -184,7 +185,7 @@ def describe(config: dict, calibration_csv: str | Path) -> str:
     flops = table.loc["total", "pflops"] * 1e15
     lines.append("the FLOPs alone at a GPU's dense peak (a lower bound on its time): " +
                  ", ".join(f"{name} {peak / 1e12:.0f} TFLOP/s: {flops / peak / 3600:.3g} h" for name, peak in PEAK_FLOPS.items()))
-    if not calibration["device"].str.startswith("cuda").any():
+    if not len(_of_kind(calibration, "cuda")):
         lines.append(f"no GPU measured in {calibration_csv}: on one, run python benchmarks/bench_engine.py --device cuda "
                      f"--arch paper --calibrate {calibration_csv} (and --arch default, toy)")
     return "\n".join(lines + [f"will not fit: {problem}" for problem in problems])

@@ -4,7 +4,6 @@
 EVAL = config["evaluation"]
 EVALUATOR = expand("results/evaluator/{name}", name=["classifier.pt", "test_stats.pt", "metrics.json"])
 SCORE_SETTINGS = {k: EVAL[k] for k in ("samples", "seed", "batch_size", "min_share", "fidelity")}
-SCORING_READS = [_runfolder.MANIFEST, _runfolder.GENERATOR]  # of a run's files, what scoring it reads
 
 
 def scoring_inputs(dataset):
@@ -64,10 +63,10 @@ for _shard in SHARDS:
         name:
             f"evaluate_{_shard.name}"
         input:
-            [f"{_shard.run_dir(r)}/{name}" for r in _shard.runs for name in SCORING_READS],
+            [f"{_shard.run_dir(r)}/{name}" for r in _shard.runs for name in _runfolder.SCORED_FROM],
             scoring_inputs(_shard.dataset),
         output:
-            [f"{_shard.run_dir(r)}/metrics.json" for r in _shard.runs],
+            [f"{_shard.run_dir(r)}/{_runfolder.METRICS}" for r in _shard.runs],
         params:
             settings=as_json({"dataset": _shard.dataset, "run_dirs": [_shard.run_dir(r) for r in _shard.runs],
                               "settings": SCORE_SETTINGS}),

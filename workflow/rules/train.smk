@@ -22,8 +22,10 @@ def cluster_resources(shard):
 
         return value
 
-    names = ["mem_mb"] + (["runtime"] if _plan.calibrated(config["train"]["device"]) else [])
-    return {name: resource(name) for name in names}
+    return {name: resource(name) for name in ["mem_mb"] + (["runtime"] if RUNTIME_FROM_PLAN else [])}
+
+
+RUNTIME_FROM_PLAN = _plan.calibrated(config["train"]["device"])  # else the profile's default runtime
 
 
 for _shard in SHARDS:
