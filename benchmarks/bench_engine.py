@@ -35,7 +35,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from energygan import datasets, plan, training
+from energygan import datasets, files, plan, training
 
 ARCH = {"default": dict(dataset="mnist", z_dim=32, n_layer_g=3, size_g=256, n_layer_d=3, size_d=128),
         "paper": dict(dataset="mnist", z_dim=100, n_layer_g=4, size_g=800, n_layer_d=3, size_d=512),
@@ -153,18 +153,19 @@ def worker(args) -> None:
     sync(args.device)
 
 
-def calibration_row(args, setup, k, run_steps_per_s) -> None:
-    """One measured point for `energygan plan`: device, net FLOPs per run-step, runs, run-steps/s."""
+def calibration_row(args, setup, k, concurrent, run_steps_per_s) -> None:
+    """One measured point for `energygan plan`: device, net FLOPs per run-step, runs (K per batch, batches
+    side by side), run-steps/s; appended to the table, which is rewritten whole."""
     if args.device.startswith("cuda"):
         name = torch.cuda.get_device_name()
         memory = torch.cuda.get_device_properties(0).total_memory / 1e9
     else:
         name, memory = f"cpu ({torch.get_num_threads()} threads, {platform.machine()})", 0.0
     row = {"device": args.device, "device_name": name, "memory_gb": round(memory, 1), "arch": args.arch, "K": k,
-           "concurrent": args.concurrent_now, "flops_per_run_step": plan.step_cost(setup)["flops"], "run_steps_per_s": run_steps_per_s}
+           "concurrent": concurrent, "flops_per_run_step": plan.step_cost(setup)["flops"], "run_steps_per_s": run_steps_per_s}
     path = Path(args.calibrate)
-    table = pd.concat([pd.read_csv(path), pd.DataFrame([row])]) if path.exists() else pd.DataFrame([row])
-    table.to_csv(path, index=False)
+    table = pd.concat([plan.read_calibration(path), pd.DataFrame([row])]) if path.exists() else pd.DataFrame([row])
+    files.write_csv(table, path)
 
 
 def main():
@@ -203,8 +204,7 @@ def main():
                    "speedup": loop * n / batched}
             results.append(row)
             if args.calibrate:
-                args.concurrent_now = n
-                calibration_row(args, setup, k, row["batched_run_steps_per_s"])
+                calibration_row(args, setup, k, n, row["batched_run_steps_per_s"])
             print(f"K={k:4d} x {n:2d} side by side  batched {row['batched_run_steps_per_s']:9.1f} run-steps/s   "
                   f"loop {row['loop_run_steps_per_s']:9.1f} run-steps/s   speed-up {row['speedup']:6.2f}x", flush=True)
     print(json.dumps(results))
