@@ -32,13 +32,14 @@ include: "workflow/rules/summary.smk"
 report: "workflow/report/workflow.rst"
 
 
-# Everything a reader of the study needs, folder by folder: tracked by DVC once made (share.smk). Each run
-# is asked for by its scores, the last file made for it (any other run file can be asked for by name).
+# Everything a reader of the study needs, folder by folder: tracked by DVC once made (share.smk). The runs
+# are asked for by their scoring jobs' records, the last file made for each shard (any run file can be asked
+# for by name).
 STUDY = [
     "results/theory/claims.html",
     "results/theory/penalties.png",
     *expand("results/theory/{name}.html", name=[Path(t).stem for t in THEORY_TABLES]),
-    *run_scores(),
+    *scored(),
     *(EVALUATOR if SCORED_BY_CLASSIFIER else []),
     *reference_outputs(),
     "results/summary/runs.csv",

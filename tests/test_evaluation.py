@@ -1,5 +1,6 @@
 import json
 import math
+from dataclasses import asdict
 
 import numpy as np
 import pytest
@@ -140,11 +141,18 @@ def test_a_diverged_run_keeps_its_row_with_empty_scores(tmp_path):
     runs = [training.Run("fine", seed=1, loss="logistic", f="softplus", lr=1e-3),
             training.Run("boom", seed=2, loss="lsif", f="identity", lr=1e12, optim_d="sgd", optim_g="sgd")]
     dirs = [str(tmp_path / r.run_id) for r in runs]
-    jobs.train_batch(setup, runs, dirs, str(tmp_path / "ck.pt"), None, "cpu")
-    evaluation.evaluate_runs(dirs, "ring8", {"samples": 500, "seed": 0, "batch_size": 100, "min_share": 0.1}, None)
+    jobs.train_shard([{"setup": asdict(setup), "runs": [asdict(r) for r in runs], "run_dirs": dirs,
+                       "checkpoint": str(tmp_path / "ck.pt")}], None, "cpu", record=str(tmp_path / "trained.json"))
+    settings = {"samples": 500, "seed": 0, "batch_size": 100, "min_share": 0.1}
+    evaluation.evaluate_runs(dirs, "ring8", settings, None, record=str(tmp_path / "scored.json"))
     fine, boom = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("fine", "boom"))
     assert fine["status"] == "ok" and 0 <= fine["modes_covered"] <= 8 and math.isfinite(fine["kl_p_q"])
     assert boom["status"] == "diverged" and all(math.isnan(boom[k]) for k in evaluation.nan_scores("ring8"))
+    # the jobs' records: the training job's counts the diverged run, the scoring job's lists each run's status
+    (trained,) = json.loads((tmp_path / "trained.json").read_text())["batches"]
+    assert (trained["runs"], trained["diverged"], trained["steps_trained"], trained["run_dirs"]) == (2, 1, 20, dirs)
+    scored = json.loads((tmp_path / "scored.json").read_text())
+    assert scored["runs"] == {dirs[0]: "ok", dirs[1]: "diverged"} and scored["settings"] == settings
 
     from energygan import summary
     table = summary.runs_table({"toy": dirs})

@@ -107,6 +107,11 @@ def test_a_shard_outputs_each_runs_snapshots_at_the_declared_fractions():
     snapshots = sorted(f for f in shard.outputs() if "/snapshots/" in f)
     assert snapshots == sorted(f"results/e/runs/seed={seed}/snapshots/step_{step:06d}/{name}" for seed in (0, 1)
                                for step in (8, 15) for name in ("generator.pt", "discriminator.pt"))
+    # the job's record first, what the jobs after it ask for; then each run's files, once each
+    assert shard.outputs()[0] == shard.trained == "results/e/shards/0000/trained.json"
+    assert len(shard.outputs()) == len(set(shard.outputs())) == 1 + 2 * (5 + 4)
+    assert shard.scores() == ["results/e/shards/0000/scored.json", "results/e/runs/seed=0/metrics.json",
+                              "results/e/runs/seed=1/metrics.json"]
 
 
 def test_paper_config_declares_the_full_grid_and_its_slice():

@@ -60,8 +60,8 @@ def test_batches_side_by_side_leave_the_bytes_of_batches_one_after_another(tmp_p
             most[concurrent] = max(most.get(concurrent, 0), len(alive))
 
         def finish(self, env):
-            super().finish(env)
             alive.remove(self)
+            return super().finish(env)
 
     monkeypatch.setattr(jobs, "BatchJob", Counted)
     for concurrent in (1, 2, 3):
@@ -109,7 +109,8 @@ def test_a_training_job_killed_between_checkpoints_resumes_to_the_same_bytes(tmp
     def job(folder):
         params = {"batches": [batch(setup, MIXED[:2], folder, 0), batch(wider, MIXED[2:], folder, 1)],
                   "device": "cpu", "concurrent": 2}
-        return [sys.executable, "-m", "energygan", "train", "--params", json.dumps(params)]
+        return [sys.executable, "-m", "energygan", "train", "--out", f"{folder}.trained.json",
+                "--params", json.dumps(params)]
 
     subprocess.run(job(tmp_path / "whole"), check=True, capture_output=True)
     killed = subprocess.Popen(job(tmp_path / "killed"), stderr=subprocess.DEVNULL)
@@ -120,7 +121,20 @@ def test_a_training_job_killed_between_checkpoints_resumes_to_the_same_bytes(tmp
     assert killed.wait() == -signal.SIGKILL
     step = torch.load(checkpoint, weights_only=True)["progress"]["step"]
     assert step % 50 == 0 and 0 < step < setup.steps and not (tmp_path / "killed/a/manifest.json").exists()
+    other = tmp_path / "killed/checkpoints/shard_1.pt"  # the wider batch may be one checkpoint behind
+    other_step = torch.load(other, weights_only=True)["progress"]["step"] if other.exists() else 0
+    assert not (tmp_path / "killed.trained.json").exists()  # a job's record is written last
     resumed = subprocess.run(job(tmp_path / "killed"), check=True, capture_output=True, text=True)
     assert f"resumed from {checkpoint} at step {step}" in resumed.stderr
     same_outputs(tmp_path / "whole", tmp_path / "killed")
     assert not any((tmp_path / "killed/checkpoints").iterdir())
+    # the records say what each job trained: the killed job's second run took up the steps left
+    whole, killed = (json.loads((tmp_path / f"{name}.trained.json").read_text()) for name in ("whole", "killed"))
+    assert [(b["resumed_at"], b["steps_trained"], b["runs"]) for b in whole["batches"]] == [(0, 400, 2), (0, 300, 2)]
+    assert [(b["resumed_at"], b["steps_trained"]) for b in killed["batches"]] == [(step, 400 - step),
+                                                                                 (other_step, 300 - other_step)]
+    assert [b["run_dirs"] for b in whole["batches"]] == [[str(tmp_path / "whole" / r.run_id) for r in runs]
+                                                         for runs in (MIXED[:2], MIXED[2:])]
+    assert whole["concurrent"] == 2 and whole["device"] == "cpu" and "git_commit" in whole
+    # the job's rate counts every run-step it trained, over its own wall time
+    assert whole["run_steps_per_s"] == pytest.approx((2 * 400 + 2 * 300) / whole["wall_time_s"], rel=0.01, abs=0.1)

@@ -59,9 +59,9 @@ def convert_lsun(inputs, outputs, **settings):
 @command("train")
 def train(inputs, outputs, batches, device, concurrent=1):
     """Train one shard: each batch's runs together, up to `concurrent` batches side by side; inputs[0]: the
-    dataset's prepared folder, if it has one."""
+    dataset's prepared folder, if it has one; outputs[0]: the job's record (trained.json), if asked for."""
     from . import jobs
-    jobs.train_shard(batches, inputs[0] if inputs else None, device, concurrent)
+    jobs.train_shard(batches, inputs[0] if inputs else None, device, concurrent, outputs[0] if outputs else None)
 
 
 # --- evaluation and summary --------------------------------------------------------------------
@@ -86,9 +86,11 @@ def reference_scores(inputs, outputs, dataset, settings):
 @command("evaluate")
 def evaluate(inputs, outputs, dataset, run_dirs, settings):
     """metrics.json for each run folder of a shard; inputs[0]: the evaluator folder (classifier-scored
-    datasets) or the prepared images (fidelity-scored ones)."""
+    datasets) or the prepared images (fidelity-scored ones); outputs[0]: the job's record (scored.json),
+    if asked for."""
     from . import evaluation
-    evaluation.evaluate_runs(run_dirs, dataset, settings, inputs[0] if inputs else None)
+    evaluation.evaluate_runs(run_dirs, dataset, settings, inputs[0] if inputs else None,
+                             outputs[0] if outputs else None)
 
 
 @command("summarize")

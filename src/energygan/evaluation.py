@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -241,11 +242,14 @@ def fidelity_settings(settings: dict) -> dict:
     return {**settings["fidelity"], "seed": settings["seed"]}
 
 
-def evaluate_runs(run_dirs: list[str], dataset: str, settings: dict, source_dir: str | None) -> None:
+def evaluate_runs(run_dirs: list[str], dataset: str, settings: dict, source_dir: str | None,
+                  record: str | None = None) -> None:
     """Write metrics.json into each run folder. `source_dir`: the evaluator's folder (classifier-scored
     datasets) or the prepared images (fidelity-scored ones). A diverged run (or one whose samples are not
-    finite) gets NaN scores and keeps its status: it is reported, not dropped."""
+    finite) gets NaN scores and keeps its status: it is reported, not dropped. `record`: where the job's
+    record goes once every run is scored: each run's status, and the job's settings and wall time."""
     from . import fidelity
+    t0, statuses = time.time(), {}
     spec = datasets.get(dataset)
     if spec.scorer == "classifier":
         model, reference = load_evaluator(source_dir)
@@ -268,10 +272,14 @@ def evaluate_runs(run_dirs: list[str], dataset: str, settings: dict, source_dir:
                     scores = scorer(fidelity.to_uint8(spec.to_unit(x)))
                 else:
                     scores = mixture_scores(x, data, p_samples, settings["min_share"])
-        record = {"status": manifest["status"], "samples": settings["samples"], "eval_seed": settings["seed"],
-                  **scores}
-        files.write_json(record, run_dir / runfolder.METRICS)
+        metrics = {"status": manifest["status"], "samples": settings["samples"], "eval_seed": settings["seed"],
+                   **scores}
+        files.write_json(metrics, run_dir / runfolder.METRICS)
+        statuses[str(run_dir)] = manifest["status"]
         print(f"{run_dir.name}: " + ", ".join(f"{k} {v:.4g}" for k, v in scores.items()), file=sys.stderr)
+    if record is not None:
+        files.write_json({"dataset": dataset, "settings": settings, "runs": statuses,
+                          "wall_time_s": round(time.time() - t0, 2)}, record)
 
 
 def reference_scores(dataset: str, settings: dict, prepared_dir: str | None, evaluator_dir: str | None):

@@ -59,15 +59,28 @@ class Shard:
     def run_dir(self, run: Run) -> str:
         return f"results/{self.experiment}/runs/{run.run_id}"
 
+    @property
+    def trained(self) -> str:
+        """The training job's record (energygan.jobs), written after every run's files: what the jobs after
+        training ask for, one file per shard, not each run's files."""
+        return f"results/{self.experiment}/shards/{self.index:04d}/trained.json"
+
+    @property
+    def scored(self) -> str:
+        """The scoring job's record (energygan.evaluation), written after every run's metrics.json."""
+        return f"results/{self.experiment}/shards/{self.index:04d}/scored.json"
+
     def outputs(self) -> list[str]:
-        """Every file the shard's job writes, first what scoring reads (runfolder.SCORED_FROM): Snakemake
-        finds a producer by matching a file against the rule's outputs in order, compiling a regex for
-        each it tries, so the files that other jobs read are found first."""
-        first = runfolder.SCORED_FROM
-        rest = [f for f in runfolder.TRAINING_FILES if f not in first]
-        return [f"{self.run_dir(r)}/{f}" for f in first for b in self.batches for r in b.runs] + \
-            [f"{self.run_dir(r)}/{f}" for b in self.batches for r in b.runs
-             for f in rest + [s for step in b.setup.snapshot_steps for s in runfolder.snapshot_files(step)]]
+        """Every file the shard's job writes, its record first: Snakemake finds a producer by matching a
+        file against the rule's outputs in order, compiling a regex for each it tries, so the file that
+        other jobs read is found at the first try."""
+        return [self.trained] + [f"{self.run_dir(r)}/{f}" for b in self.batches for r in b.runs
+                                 for f in runfolder.TRAINING_FILES +
+                                 [s for step in b.setup.snapshot_steps for s in runfolder.snapshot_files(step)]]
+
+    def scores(self) -> list[str]:
+        """Every file the shard's scoring job writes, its record first (see outputs)."""
+        return [self.scored] + [f"{self.run_dir(r)}/{runfolder.METRICS}" for r in self.runs]
 
 
 def run_id(values: dict) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import __version__, datasets, runfolder
+from . import __version__, datasets, files, runfolder
 from .training import Run, Setup, Trainer
 
 
@@ -60,6 +60,7 @@ class BatchJob:
         self.snapshot_steps = set(setup.snapshot_steps)
         with self._on_stream():
             self.trainer.resume(checkpoint)
+        self.resumed_at = self.trainer.progress.step
 
     def _on_stream(self):
         return torch.cuda.stream(self.stream) if self.stream is not None else contextlib.nullcontext()
@@ -78,8 +79,9 @@ class BatchJob:
         with self._on_stream():
             self.trainer.tick(self.checkpoint, self._keep_snapshot, self.label)
 
-    def finish(self, env: dict) -> None:
-        """Write every run's folder (see energygan.runfolder), then drop the checkpoint."""
+    def finish(self, env: dict) -> dict:
+        """Write every run's folder (see energygan.runfolder), then drop the checkpoint; the batch's line
+        of the job's record."""
         trainer = self.trainer
         with self._on_stream():
             trainer.sync_status()
@@ -95,14 +97,25 @@ class BatchJob:
                                                  samples[k], means, trainer.curves(k), manifest)
         if Path(self.checkpoint).exists():
             os.remove(self.checkpoint)
+        wall = time.time() - self.t0
+        trained = trainer.progress.step - self.resumed_at
+        return {"setup": asdict(trainer.setup), "runs": len(self.runs), "resumed_at": self.resumed_at,
+                "steps_trained": trained, "diverged": trainer.progress.status.count("diverged"), "wall_time_s": round(wall, 2),
+                "run_steps_per_s": round(len(self.runs) * trained / max(wall, 1e-9), 1)}
 
 
-def train_shard(batches: list[dict], prepared_dir: str | None, device: str = "auto", concurrent: int = 1) -> None:
+def train_shard(batches: list[dict], prepared_dir: str | None, device: str = "auto", concurrent: int = 1,
+                record: str | None = None) -> None:
     """One job: its batches, each {setup, runs, run_dirs, checkpoint} as JSON, up to `concurrent` at a
-    time; a finished batch's place goes to the next one. The batches share one copy of their data."""
+    time; a finished batch's place goes to the next one. The batches share one copy of their data.
+    `record`: where the job's record goes once every run's folder is written: the device, and per batch
+    its runs, the steps trained in this job, its wall time and run-steps per second (what the cost plan
+    estimates, measured)."""
+    t0 = time.time()
     device = resolve_device(device)
     env = environment(device)
     data: dict = {}
+    lines: list = [None] * len(batches)  # the record's, one per batch
     waiting, running = list(enumerate(batches)), []
     while waiting or running:
         while waiting and len(running) < concurrent:
@@ -112,14 +125,19 @@ def train_shard(batches: list[dict], prepared_dir: str | None, device: str = "au
                 data[setup.dataset] = datasets.load(setup.dataset, prepared_dir)
             label = f"batch {i + 1}/{len(batches)}: " if len(batches) > 1 else ""
             print(f"{label or 'batch: '}{len(batch['runs'])} runs", file=sys.stderr)
-            running.append(BatchJob(setup, [Run(**r) for r in batch["runs"]], batch["run_dirs"], batch["checkpoint"],
-                                    data[setup.dataset], device, label))
-        for job in list(running):
+            running.append((i, BatchJob(setup, [Run(**r) for r in batch["runs"]], batch["run_dirs"],
+                                        batch["checkpoint"], data[setup.dataset], device, label)))
+        for i, job in list(running):
             if job.done:
-                job.finish(env)
-                running.remove(job)
+                lines[i] = {**job.finish(env), "run_dirs": batches[i]["run_dirs"]}
+                running.remove((i, job))
             else:
                 job.tick()
+    if record is not None:
+        wall = time.time() - t0
+        files.write_json({"concurrent": concurrent, "wall_time_s": round(wall, 2),
+                          "run_steps_per_s": round(sum(b["runs"] * b["steps_trained"] for b in lines) / max(wall, 1e-9), 1),
+                          "batches": lines, **env}, record)
 
 
 def train_batch(setup: Setup, runs: list[Run], run_dirs: list[str], checkpoint: str, prepared_dir: str | None,

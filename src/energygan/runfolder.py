@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 GENERATOR, DISCRIMINATOR = "generator.pt", "discriminator.pt"
 SAMPLES, CURVES, MANIFEST, METRICS = "samples.png", "curves.csv", "manifest.json", "metrics.json"
 TRAINING_FILES = [GENERATOR, DISCRIMINATOR, SAMPLES, CURVES, MANIFEST]  # what a training job writes
-SCORED_FROM = [MANIFEST, GENERATOR]  # what scoring a run reads of them
 SNAPSHOTS = "snapshots"  # snapshots/step_000150/{generator,discriminator}.pt: a run part-way through training
 
 

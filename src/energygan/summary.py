@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import datasets, files, report, runfolder
 from .registry import label
@@ -65,6 +64,7 @@ def group_columns(runs: pd.DataFrame) -> list[str]:
 def aggregate(runs: pd.DataFrame, confidence: float) -> pd.DataFrame:
     """Per setting of one experiment: runs, diverged runs, and for each score the mean over the ok runs
     with a Student-t confidence interval over seeds (empty below two finite values)."""
+    from scipy import stats  # here, not at the top: the Snakefile imports this module, and scipy takes a second
     scores = list(SCORES[family(runs["dataset"].iloc[0])])
     keys = group_columns(runs)
     rows = []

@@ -11,12 +11,11 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from energygan import plan
 from energygan.training import Setup
 
-from tests.workflow.conftest import snakemake
+from tests.workflow.conftest import TINY_SETUP, snakemake, tiny_study
 
 STUB = Path(__file__).with_name("slurm_stub.py")
 COMMANDS = ["sbatch", "srun", "sacct", "squeue", "scancel", "sinfo", "scontrol", "sacctmgr", "sshare"]
@@ -30,16 +29,9 @@ def stub_commands(folder):
 
 
 def test_the_slurm_profile_sends_training_to_a_gpu_and_the_rest_to_cpus(workdir, tmp_path):
-    config = yaml.safe_load((workdir / "config/config.yaml").read_text())
-    config.pop("grid_search"), config.pop("title_question")
-    config["evaluation"].update(samples=64)
-    setup = {"discriminator": "mlp", "z_dim": 2, "n_layer_g": 2, "size_g": 8, "n_layer_d": 2, "size_d": 8,
-             "batch_size": 16, "steps": 5, "log_every": 1}
-    config["experiments"] = {"ring8_small": {"dataset": "ring8", "setup": setup, "run": {"lr": 0.001},
-                                             "grid": {"loss": ["logistic", "lsif"], "f": ["identity"], "seed": [0]}}}
-    (workdir / "config/config.yaml").write_text(yaml.safe_dump(config))
+    config = tiny_study(workdir)
     # a GPU measured at 0.01 run-steps/s for these nets: the shard's 2 runs x 5 steps take 1000 s
-    flops = plan.step_cost(Setup(dataset="ring8", **setup, checkpoint_every=config["train"]["checkpoint_every"]))["flops"]
+    flops = plan.step_cost(Setup(dataset="ring8", **TINY_SETUP, checkpoint_every=config["train"]["checkpoint_every"]))["flops"]
     (workdir / "benchmarks").mkdir()
     pd.DataFrame([{"device": "cuda", "device_name": "slow gpu", "memory_gb": 80.0, "arch": "toy", "K": 2, "concurrent": 1,
                    "flops_per_run_step": flops, "run_steps_per_s": 0.01}]).to_csv(workdir / plan.CALIBRATION, index=False)

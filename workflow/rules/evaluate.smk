@@ -63,10 +63,11 @@ for _shard in SHARDS:
         name:
             f"evaluate_{_shard.name}"
         input:
-            [f"{_shard.run_dir(r)}/{name}" for r in _shard.runs for name in _runfolder.SCORED_FROM],
+            through_record(_shard.trained, [f"{_shard.run_dir(r)}/{name}" for r in _shard.runs
+                                            for name in (_runfolder.MANIFEST, _runfolder.GENERATOR)]),
             scoring_inputs(_shard.dataset),
         output:
-            [f"{_shard.run_dir(r)}/{_runfolder.METRICS}" for r in _shard.runs],
+            _shard.scores(),
         params:
             settings=as_json({"dataset": _shard.dataset, "run_dirs": [_shard.run_dir(r) for r in _shard.runs],
                               "settings": SCORE_SETTINGS}),
@@ -76,9 +77,16 @@ for _shard in SHARDS:
         log:
             f"logs/evaluate/{_shard.name}.log",
         shell:
-            "energygan evaluate --in {params.source} --params {params.settings:q} 2>&1 | tee {log}"
+            "energygan evaluate --in {params.source} --out {output[0]} --params {params.settings:q} 2>&1 | tee {log}"
 
 
-def run_scores():
-    """Each run's scores, the last file made for it: asking for them makes every run."""
-    return [f"{shard.run_dir(r)}/{_runfolder.METRICS}" for shard in SHARDS for r in shard.runs]
+def scored():
+    """The records of the scoring jobs, the last file made for each shard: asking for them makes every run."""
+    return [shard.scored for shard in SHARDS]
+
+
+def summarized():
+    """What the runs table reads of every run, its manifest and its scores, through the shards' records
+    (through_record)."""
+    return [f for shard in SHARDS for record, name in ((shard.trained, _runfolder.MANIFEST), (shard.scored, _runfolder.METRICS))
+            for f in through_record(record, [f"{shard.run_dir(r)}/{name}" for r in shard.runs])]

@@ -22,8 +22,7 @@ rule track_study:
     input:
         MNIST_RAW + MNIST_PREPARED if USES_MNIST else [],
         [f for f in data_folders() if f.startswith("data/lsun/")],
-        # not each run's scores again: the summary reads them all (the paper's 7,700: seconds of lookups)
-        sorted(set(STUDY) - set(run_scores())),
+        STUDY,
     output:
         tracked_files(),
     params:

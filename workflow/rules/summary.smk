@@ -17,8 +17,7 @@ def experiment_outputs():
 
 rule summarize_runs:
     input:
-        [f"{_shard.run_dir(r)}/{name}" for _shard in SHARDS for r in _shard.runs
-         for name in ("manifest.json", "metrics.json")],
+        summarized(),
     output:
         report("results/summary/runs.csv", category="5. All runs", caption="../report/runs.rst"),
     params:

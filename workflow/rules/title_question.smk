@@ -40,7 +40,7 @@ if TITLE:
             name:
                 f"probe_{_name}"
             input:
-                run_outputs(_name),
+                trained(_name),
                 dataset_inputs(_dataset),
             output:
                 f"results/{_name}/probes.csv",
