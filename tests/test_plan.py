@@ -3,7 +3,7 @@ import math
 import pandas as pd
 import pytest
 
-from energygan import experiments, plan
+from energygan import experiments, files, plan
 from energygan.training import Setup
 
 
@@ -92,7 +92,7 @@ def test_the_plan_sums_experiments_and_says_what_will_not_fit(monkeypatch):
     config = {"train": {"shard_size": 32, "checkpoint_every": 100, "concurrent_batches": 1},
               "experiments": {"big": {**experiment, "setup": {**experiment["setup"], "z_dim": 2}},
                               "small": {**experiment, "setup": {**experiment["setup"], "z_dim": 4}}}}
-    table, problems = plan.plan(config, calibration(memory_gb=80.0))
+    table, problems, _ = plan.plan(config, calibration(memory_gb=80.0))
     assert table.loc["big", "runs"] == 40 and table.loc["big", "shards"] == 2
     assert table.loc["total", "runs"] == 80
     assert table.loc["big", "pflops"] == pytest.approx(40 * 1000 * 1e9 / 1e15)
@@ -103,6 +103,29 @@ def test_the_plan_sums_experiments_and_says_what_will_not_fit(monkeypatch):
     assert problems == ["1 shards need more than gpu's 80 GB (largest 96.0 GB, in big_0000): lower train.shard_size "
                         "or train.concurrent_batches"]
     assert math.isclose(table.loc["total", "largest_shard_gb"], 96.0)
+
+
+def test_the_shards_trained_so_far_are_set_against_their_jobs_records(monkeypatch, tmp_path):
+    """Only shards with a record count: their recorded hours beside the plan's for those shards alone."""
+    monkeypatch.setattr(plan, "step_cost", lambda setup: {"params": 10, "flops": 1e9, "bytes": 1e6})
+    monkeypatch.chdir(tmp_path)
+    config = {"train": {"shard_size": 32, "checkpoint_every": 100, "concurrent_batches": 1},
+              "experiments": {"e": {"dataset": "ring8", "setup": {"n_layer_g": 2, "n_layer_d": 2, "steps": 1000},
+                                    "grid": {"seed": list(range(40))}},
+                              "untrained": {"dataset": "ring8", "setup": {"steps": 10}, "grid": {"seed": [0]}}}}
+    _, _, batches = plan.plan(config, calibration())
+    assert plan.against_records(config, batches).empty
+    first, second = (s for s in experiments.shards(config) if s.experiment == "e")
+    for shard, wall, resumed_at in ((first, 1800.0, 0), (second, 5400.0, 300)):
+        files.write_json({"wall_time_s": wall, "device": "cuda", "batches": [{"resumed_at": resumed_at}]}, shard.trained)
+    assert not any(path.name == "trained.json" for path in (tmp_path / "results/untrained").rglob("*"))
+    table = plan.against_records(config, batches)
+    assert list(table.index) == ["e"] and table.loc["e", "shards"] == 2 and table.loc["e", "resumed"] == 1
+    assert table.loc["e", "hours_recorded"] == pytest.approx(2.0) and table.loc["e", "devices"] == "cuda"
+    # 32 and 8 runs x 1000 steps x 1e9 FLOPs, at the "big" point's 1e11 FLOP/s
+    assert table.loc["e", "hours on gpu"] == pytest.approx(40 * 1000 * 1e9 / 1e11 / 3600)
+    (tmp_path / second.trained).unlink()
+    assert plan.against_records(config, batches).loc["e", "hours on gpu"] == pytest.approx(32 * 1000 * 1e9 / 1e11 / 3600)
 
 
 def test_the_plan_command_prints_every_experiment_of_the_merged_config(tmp_path, monkeypatch, capsys):

@@ -1,6 +1,6 @@
 """The cost of a config before any job (`energygan plan`): per experiment, its runs and shards, each
 architecture's parameters, FLOPs and memory per run-step, and the estimated time on each device of a
-calibration table.
+calibration table; and, for the shards trained so far, the hours their jobs recorded beside the plan's.
 
 FLOPs are counted by torch's FlopCounterMode over one training step of one run (the D steps and the G
 step, forward and backward), and memory from the tensors that step saves for its backward pass, both at
@@ -122,9 +122,10 @@ def seconds(batches: pd.DataFrame, calibration: pd.DataFrame) -> pd.Series:
                       for row in batches.itertuples()], index=batches.index)
 
 
-def plan(config: dict, calibration: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+def plan(config: dict, calibration: pd.DataFrame) -> tuple[pd.DataFrame, list[str], pd.DataFrame]:
     """Per experiment (and in total): runs, shards, parameters and GFLOPs per run-step, PFLOPs in all,
-    the largest shard's memory, and hours on each calibrated device; and the problems found."""
+    the largest shard's memory, and hours on each calibrated device; the problems found; and the batches'
+    rows that the table sums."""
     batches = shard_table(config)
     devices = {name: group for name, group in calibration.groupby("device_name", sort=False)}
     for name, group in devices.items():
@@ -146,7 +147,28 @@ def plan(config: dict, calibration: pd.DataFrame) -> tuple[pd.DataFrame, list[st
             problems.append(f"{len(too_big)} shards need more than {name}'s {memory:.0f} GB (largest "
                             f"{too_big['shard_memory_gb'].max():.1f} GB, in {too_big['shard'].iloc[0]}): lower "
                             "train.shard_size or train.concurrent_batches")
-    return pd.concat([table, total]), problems
+    return pd.concat([table, total]), problems, batches
+
+
+def against_records(config: dict, batches: pd.DataFrame) -> pd.DataFrame:
+    """Per experiment, the shards whose training job has written its record (energygan.jobs): their hours
+    as recorded beside the plan's hours for the same shards on each calibrated device (`batches`: plan's).
+    A job resumed from a checkpoint records only its own part: `resumed` counts those shards."""
+    rows = []
+    for shard in experiments.shards(config):
+        if Path(shard.trained).exists():
+            record = files.read_json(shard.trained, ("wall_time_s", "batches", "device"), "energygan training record")
+            rows.append({"experiment": shard.experiment, "shard": shard.name, "device": record["device"],
+                         "resumed": any(b["resumed_at"] > 0 for b in record["batches"]),
+                         "hours_recorded": record["wall_time_s"] / 3600})
+    if not rows:
+        return pd.DataFrame()
+    recorded = pd.DataFrame(rows)
+    hours = [column for column in batches if column.startswith("hours on ")]
+    planned = batches[batches["shard"].isin(recorded["shard"])].groupby("experiment", sort=False)[hours].sum()
+    return recorded.groupby("experiment", sort=False).agg(
+        shards=("shard", "count"), resumed=("resumed", "sum"), devices=("device", lambda d: ",".join(sorted(set(d)))),
+        hours_recorded=("hours_recorded", "sum")).join(planned)
 
 
 def job_resources(shard: experiments.Shard, train: dict, calibration_csv: str | Path = CALIBRATION) -> dict:
@@ -179,9 +201,13 @@ def describe(config: dict, calibration_csv: str | Path) -> str:
     """The plan as `energygan plan` prints it: the table, the FLOPs at the GPU peaks, and what is missing
     or will not fit."""
     calibration = read_calibration(calibration_csv)
-    table, problems = plan(config, calibration)
+    table, problems, batches = plan(config, calibration)
+    recorded = against_records(config, batches)
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.3g}".format):
         lines = [table.to_string(), f"(hours: one device, shards one after another; calibration: {calibration_csv})"]
+        if len(recorded):
+            lines += ["the shards trained so far, as their jobs recorded them (results/<experiment>/shards/<index>/"
+                      "trained.json) and as planned:", recorded.to_string()]
     flops = table.loc["total", "pflops"] * 1e15
     lines.append("the FLOPs alone at a GPU's dense peak (a lower bound on its time): " +
                  ", ".join(f"{name} {peak / 1e12:.0f} TFLOP/s: {flops / peak / 3600:.3g} h" for name, peak in PEAK_FLOPS.items()))
