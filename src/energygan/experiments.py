@@ -61,8 +61,9 @@ class Shard:
 
     @property
     def trained(self) -> str:
-        """The training job's record (energygan.jobs), written after every run's files: what the jobs after
-        training ask for, one file per shard, not each run's files."""
+        """The training job's record (energygan.jobs), written after every run's files: what the jobs that
+        read run files ask Snakemake for, beside only the run files that are missing (train.smk's
+        through_record)."""
         return f"results/{self.experiment}/shards/{self.index:04d}/trained.json"
 
     @property
