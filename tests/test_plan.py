@@ -114,18 +114,18 @@ def test_the_shards_trained_so_far_are_set_against_their_jobs_records(monkeypatc
                                     "grid": {"seed": list(range(40))}},
                               "untrained": {"dataset": "ring8", "setup": {"steps": 10}, "grid": {"seed": [0]}}}}
     _, _, batches = plan.plan(config, calibration())
-    assert plan.against_records(config, batches).empty
+    assert plan.against_records(batches).empty
     first, second = (s for s in experiments.shards(config) if s.experiment == "e")
     for shard, wall, resumed_at in ((first, 1800.0, 0), (second, 5400.0, 300)):
         files.write_json({"wall_time_s": wall, "device": "cuda", "batches": [{"resumed_at": resumed_at}]}, shard.trained)
     assert not any(path.name == "trained.json" for path in (tmp_path / "results/untrained").rglob("*"))
-    table = plan.against_records(config, batches)
+    table = plan.against_records(batches)
     assert list(table.index) == ["e"] and table.loc["e", "shards"] == 2 and table.loc["e", "resumed"] == 1
     assert table.loc["e", "hours_recorded"] == pytest.approx(2.0) and table.loc["e", "devices"] == "cuda"
     # 32 and 8 runs x 1000 steps x 1e9 FLOPs, at the "big" point's 1e11 FLOP/s
     assert table.loc["e", "hours on gpu"] == pytest.approx(40 * 1000 * 1e9 / 1e11 / 3600)
     (tmp_path / second.trained).unlink()
-    assert plan.against_records(config, batches).loc["e", "hours on gpu"] == pytest.approx(32 * 1000 * 1e9 / 1e11 / 3600)
+    assert plan.against_records(batches).loc["e", "hours on gpu"] == pytest.approx(32 * 1000 * 1e9 / 1e11 / 3600)
 
 
 def test_the_plan_command_prints_every_experiment_of_the_merged_config(tmp_path, monkeypatch, capsys):

@@ -71,17 +71,24 @@ class Shard:
         """The scoring job's record (energygan.evaluation), written after every run's metrics.json."""
         return f"results/{self.experiment}/shards/{self.index:04d}/scored.json"
 
+    def run_files(self, *names: str) -> list[str]:
+        """These files of each of the shard's runs."""
+        return [f"{self.run_dir(r)}/{name}" for r in self.runs for name in names]
+
+    def run_outputs(self) -> list[str]:
+        """Every run file the shard's training job writes, snapshots included."""
+        return [f"{self.run_dir(r)}/{f}" for b in self.batches for r in b.runs
+                for f in runfolder.TRAINING_FILES + [s for step in b.setup.snapshot_steps for s in runfolder.snapshot_files(step)]]
+
     def outputs(self) -> list[str]:
-        """Every file the shard's job writes, its record first: Snakemake finds a producer by matching a
-        file against the rule's outputs in order, compiling a regex for each it tries, so the file that
-        other jobs read is found at the first try."""
-        return [self.trained] + [f"{self.run_dir(r)}/{f}" for b in self.batches for r in b.runs
-                                 for f in runfolder.TRAINING_FILES +
-                                 [s for step in b.setup.snapshot_steps for s in runfolder.snapshot_files(step)]]
+        """Every file the shard's training job writes, its record first: Snakemake finds a producer by
+        matching a file against the rule's outputs in order, compiling a regex for each it tries, so the
+        file that other jobs read is found at the first try."""
+        return [self.trained] + self.run_outputs()
 
     def scores(self) -> list[str]:
         """Every file the shard's scoring job writes, its record first (see outputs)."""
-        return [self.scored] + [f"{self.run_dir(r)}/{runfolder.METRICS}" for r in self.runs]
+        return [self.scored] + self.run_files(runfolder.METRICS)
 
 
 def run_id(values: dict) -> str:

@@ -44,6 +44,12 @@ def resolve_device(device: str) -> str:
     return device
 
 
+def timing(run_steps: int, t0: float) -> dict:
+    """A record's wall time since `t0` and the run-steps per second over it."""
+    wall = time.time() - t0
+    return {"wall_time_s": round(wall, 2), "run_steps_per_s": round(run_steps / max(wall, 1e-9), 1)}
+
+
 class BatchJob:
     """A batch of runs training in a job: its trainer, resumed from its checkpoint, its snapshots and
     its runs' folders once done."""
@@ -97,11 +103,10 @@ class BatchJob:
                                                  samples[k], means, trainer.curves(k), manifest)
         if Path(self.checkpoint).exists():
             os.remove(self.checkpoint)
-        wall = time.time() - self.t0
         trained = trainer.progress.step - self.resumed_at
         return {"setup": asdict(trainer.setup), "runs": len(self.runs), "resumed_at": self.resumed_at,
-                "steps_trained": trained, "diverged": trainer.progress.status.count("diverged"), "wall_time_s": round(wall, 2),
-                "run_steps_per_s": round(len(self.runs) * trained / max(wall, 1e-9), 1)}
+                "steps_trained": trained, "diverged": trainer.progress.status.count("diverged"),
+                **timing(len(self.runs) * trained, self.t0)}
 
 
 def train_shard(batches: list[dict], prepared_dir: str | None, device: str = "auto", concurrent: int = 1,
@@ -134,9 +139,7 @@ def train_shard(batches: list[dict], prepared_dir: str | None, device: str = "au
             else:
                 job.tick()
     if record is not None:
-        wall = time.time() - t0
-        files.write_json({"concurrent": concurrent, "wall_time_s": round(wall, 2),
-                          "run_steps_per_s": round(sum(b["runs"] * b["steps_trained"] for b in lines) / max(wall, 1e-9), 1),
+        files.write_json({"concurrent": concurrent, **timing(sum(b["runs"] * b["steps_trained"] for b in lines), t0),
                           "batches": lines, **env}, record)
 
 

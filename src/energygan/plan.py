@@ -87,7 +87,7 @@ def shard_rows(shard: experiments.Shard, concurrent: int) -> list[dict]:
     costs = [step_cost(b.setup) for b in shard.batches]
     memory = [size * cost["bytes"] / 1e9 for size, cost in zip(sizes, costs)]
     shard_memory = sum(sorted(memory, reverse=True)[:concurrent])
-    return [{"experiment": shard.experiment, "shard": shard.name, "runs": size, "in_flight": in_flight,
+    return [{"experiment": shard.experiment, "shard": shard.name, "record": shard.trained, "runs": size, "in_flight": in_flight,
              "steps": batch.setup.steps, "params": cost["params"], "flops_per_run_step": cost["flops"],
              "memory_gb": gb, "shard_memory_gb": shard_memory}
             for batch, size, cost, gb in zip(shard.batches, sizes, costs, memory)]
@@ -150,15 +150,15 @@ def plan(config: dict, calibration: pd.DataFrame) -> tuple[pd.DataFrame, list[st
     return pd.concat([table, total]), problems, batches
 
 
-def against_records(config: dict, batches: pd.DataFrame) -> pd.DataFrame:
+def against_records(batches: pd.DataFrame) -> pd.DataFrame:
     """Per experiment, the shards whose training job has written its record (energygan.jobs): their hours
     as recorded beside the plan's hours for the same shards on each calibrated device (`batches`: plan's).
     A job resumed from a checkpoint records only its own part: `resumed` counts those shards."""
     rows = []
-    for shard in experiments.shards(config):
-        if Path(shard.trained).exists():
-            record = files.read_json(shard.trained, ("wall_time_s", "batches", "device"), "energygan training record")
-            rows.append({"experiment": shard.experiment, "shard": shard.name, "device": record["device"],
+    for shard in batches.drop_duplicates("shard").itertuples():
+        if Path(shard.record).exists():
+            record = files.read_json(shard.record, ("wall_time_s", "batches", "device"), "energygan training record")
+            rows.append({"experiment": shard.experiment, "shard": shard.shard, "device": record["device"],
                          "resumed": any(b["resumed_at"] > 0 for b in record["batches"]),
                          "hours_recorded": record["wall_time_s"] / 3600})
     if not rows:
@@ -202,7 +202,7 @@ def describe(config: dict, calibration_csv: str | Path) -> str:
     or will not fit."""
     calibration = read_calibration(calibration_csv)
     table, problems, batches = plan(config, calibration)
-    recorded = against_records(config, batches)
+    recorded = against_records(batches)
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.3g}".format):
         lines = [table.to_string(), f"(hours: one device, shards one after another; calibration: {calibration_csv})"]
         if len(recorded):

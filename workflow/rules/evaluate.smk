@@ -63,8 +63,7 @@ for _shard in SHARDS:
         name:
             f"evaluate_{_shard.name}"
         input:
-            through_record(_shard.trained, [f"{_shard.run_dir(r)}/{name}" for r in _shard.runs
-                                            for name in (_runfolder.MANIFEST, _runfolder.GENERATOR)]),
+            through_record(_shard.trained, _shard.run_files(_runfolder.MANIFEST, _runfolder.GENERATOR)),
             scoring_inputs(_shard.dataset),
         output:
             _shard.scores(),
@@ -89,4 +88,4 @@ def summarized():
     """What the runs table reads of every run, its manifest and its scores, through the shards' records
     (through_record)."""
     return [f for shard in SHARDS for record, name in ((shard.trained, _runfolder.MANIFEST), (shard.scored, _runfolder.METRICS))
-            for f in through_record(record, [f"{shard.run_dir(r)}/{name}" for r in shard.runs])]
+            for f in through_record(record, shard.run_files(name))]

@@ -67,4 +67,4 @@ def through_record(record, run_files):
 
 def trained(experiment):
     """Every file of an experiment's runs, through its shards' records (through_record)."""
-    return [f for shard in SHARDS if shard.experiment == experiment for f in through_record(shard.trained, shard.outputs()[1:])]
+    return [f for shard in SHARDS if shard.experiment == experiment for f in through_record(shard.trained, shard.run_outputs())]
