@@ -6,6 +6,7 @@
     python benchmarks/bench_engine.py --calibrate benchmarks/calibration.csv      # rows for `energygan plan`
     python benchmarks/bench_engine.py --device cuda --arch paper --runs 4 --concurrent 1 8   # 8 batches side by side
     python benchmarks/bench_engine.py --processes 300 --runs 1 8   # whole jobs: one process per run vs one in all
+    python benchmarks/bench_engine.py --device cuda --arch paper --adam engine elementwise fused   # Adam's kernels
 
 The loop is plain PyTorch (nn.Sequential, torch.optim.Adam), one GAN after another, each taking one
 step per round: the code the engine replaces. Both train GANs (MLPs, or DCGAN's nets at 32x32 for --arch
@@ -13,7 +14,9 @@ dcgan32) on data drawn from a fixed random tensor (28x28 or 32x32 images, or the
 --arch toy; no dataset needed) with the logistic loss and f = softplus.
 On a CUDA device the engine replays each step from a CUDA graph (captured during the warm-up).
 --concurrent N: N batches of K runs side by side (energygan.jobs: each its own trainer, on its own CUDA
-stream), the rate counting all N x K runs. --processes S: whole jobs of S steps from process start, the
+stream), the rate counting all N x K runs. --adam: the engine's Adam by its own rule (engine: the fused
+kernel on a GPU for nets of optimizers.FUSED_MIN_RUN_PARAMS or more per run), or forced fused or
+elementwise; calibration rows come from `engine` alone. --processes S: whole jobs of S steps from process start, the
 loop as a user would run it (one process per run, one after another) against one engine process for all.
 Targets (issue 4): at K = 32, batched >= 3x the loop on CPU and >= 20x on a GPU.
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import math
 import platform
@@ -35,11 +39,14 @@ import pandas as pd
 import torch
 from torch import nn
 
-from energygan import datasets, files, plan, training
+from energygan import datasets, files, optimizers, plan, training
 
 ARCH = {"default": dict(dataset="mnist", z_dim=32, n_layer_g=3, size_g=256, n_layer_d=3, size_d=128),
         "paper": dict(dataset="mnist", z_dim=100, n_layer_g=4, size_g=800, n_layer_d=3, size_d=512),
         "toy": dict(dataset="ring8", z_dim=8, n_layer_g=3, size_g=64, n_layer_d=3, size_d=64),  # the 2D mixtures' nets
+        # paper.yaml's GAN grid (batch normalization): its largest architecture and one from its middle
+        "grid_large": dict(dataset="mnist", z_dim=100, n_layer_g=5, size_g=3200, n_layer_d=5, size_d=1024, batch_norm=True),
+        "grid_mid": dict(dataset="mnist", z_dim=100, n_layer_g=3, size_g=1600, n_layer_d=3, size_d=512, batch_norm=True),
         "dcgan32": dict(dataset="mnist32", generator="dcgan", discriminator="dcgan", z_dim=32, n_layer_g=4, size_g=16,
                         n_layer_d=4, size_d=16, batch_norm=True)}  # the default config's convolutional comparison
 
@@ -130,6 +137,20 @@ def side_by_side(setup, k, n, data, device):
     return round_
 
 
+@contextlib.contextmanager
+def adam_kernel(choice: str, device: str):
+    """Trainers made inside use the engine's Adam rule (`engine`), or Adam forced `fused` or `elementwise`."""
+    saved = optimizers.FUSED_DEVICES, optimizers.FUSED_MIN_RUN_PARAMS
+    if choice == "fused":
+        optimizers.FUSED_DEVICES, optimizers.FUSED_MIN_RUN_PARAMS = (torch.device(device).type,), 0
+    elif choice == "elementwise":
+        optimizers.FUSED_DEVICES = ()
+    try:
+        yield
+    finally:
+        optimizers.FUSED_DEVICES, optimizers.FUSED_MIN_RUN_PARAMS = saved
+
+
 def whole_job(args, worker: str, k: int) -> float:
     """Seconds for a job of --processes steps from process start: `loop` (one run) or `engine` (k runs)."""
     t0 = time.perf_counter()
@@ -180,6 +201,8 @@ def main():
     parser.add_argument("--calibrate", metavar="CSV", help="append the engine's measured rows to this calibration table")
     parser.add_argument("--concurrent", type=int, nargs="+", default=[1], help="batches of K runs side by side")
     parser.add_argument("--processes", type=int, metavar="STEPS", help="whole jobs of STEPS steps, process start included")
+    parser.add_argument("--adam", nargs="+", choices=["engine", "fused", "elementwise"], default=["engine"],
+                        help="the engine's Adam kernels: its own rule, or forced (calibration rows: engine only)")
     parser.add_argument("--worker", choices=["loop", "engine"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -196,17 +219,20 @@ def main():
         gans = [plain_gan(arch, args.device, spec.shape) for _ in range(k)]
         loop = timed(lambda: [plain_step(gan, data, args.batch, arch["z_dim"], args.device, spec.activate)
                               for gan in gans], max(1, args.rounds // 2), args.device)
-        for n in args.concurrent:
-            batched = timed(side_by_side(setup, k, n, data, args.device), args.rounds, args.device,
-                            warmup=training.GRAPH_WARMUP + 2)
-            row = {"K": k, "concurrent": n, "device": args.device, "arch": args.arch,
+        for n, adam in itertools.product(args.concurrent, args.adam):
+            with adam_kernel(adam, args.device):
+                round_ = side_by_side(setup, k, n, data, args.device)
+            batched = timed(round_, args.rounds, args.device, warmup=training.GRAPH_WARMUP + 2)
+            row = {"K": k, "concurrent": n, "adam": adam, "device": args.device, "arch": args.arch,
                    "batched_run_steps_per_s": n * k / batched, "loop_run_steps_per_s": k / loop,
                    "speedup": loop * n / batched}
             results.append(row)
-            if args.calibrate:
+            if args.calibrate and adam == "engine":
                 calibration_row(args, setup, k, n, row["batched_run_steps_per_s"])
-            print(f"K={k:4d} x {n:2d} side by side  batched {row['batched_run_steps_per_s']:9.1f} run-steps/s   "
-                  f"loop {row['loop_run_steps_per_s']:9.1f} run-steps/s   speed-up {row['speedup']:6.2f}x", flush=True)
+            print(f"K={k:4d} x {n:2d} side by side, Adam {adam:11s}  batched {row['batched_run_steps_per_s']:9.1f} "
+                  f"run-steps/s   loop {row['loop_run_steps_per_s']:9.1f} run-steps/s   speed-up {row['speedup']:6.2f}x",
+                  flush=True)
+            del round_  # its trainers' memory, before the next
     print(json.dumps(results))
 
 

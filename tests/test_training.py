@@ -72,15 +72,22 @@ def test_one_step_of_every_loss_f_pair_matches_a_hand_computed_update(reuse_fake
             torch.testing.assert_close(layer.bias[k], g1[2 * i + 1], atol=1e-6, rtol=1e-5)
 
 
-@pytest.mark.parametrize("chunk_bytes", [2 ** 21, 32])
-def test_stacked_adam_and_sgd_match_torch_optim(monkeypatch, chunk_bytes):
-    """Also with the CPU update cut into one-run slices (chunk_bytes=32 < one run's 4x2 floats)."""
+@pytest.mark.parametrize("chunk_bytes, fused", [(2 ** 21, False), (32, False), (2 ** 21, True)])
+def test_stacked_adam_and_sgd_match_torch_optim(monkeypatch, chunk_bytes, fused):
+    """Also with the CPU update cut into one-run slices (chunk_bytes=32 < one run's 4x2 floats), and
+    with the fused kernel that CUDA uses, here on the CPU. Run 1 is frozen from step 3 on (a diverged
+    run): its parameters stay those of its third step."""
     monkeypatch.setattr(optimizers, "CPU_CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(optimizers, "FUSED_DEVICES", ("cpu",) if fused else ())
+    monkeypatch.setattr(optimizers, "FUSED_MIN_RUN_PARAMS", 10)  # these runs have 10 parameters each
     torch.manual_seed(0)
     params = [torch.randn(3, 4, 2), torch.randn(3, 2)]
     lr = torch.tensor([1e-2, 1e-3, 5e-2])
     adam = [True, True, False]
     mine = optimizers.StackedOptimizer([p.clone() for p in params], lr, adam, (0.5, 0.999))
+    assert mine.fused == fused
+    monkeypatch.setattr(optimizers, "FUSED_MIN_RUN_PARAMS", 11)
+    assert not optimizers.StackedOptimizer([p.clone() for p in params], lr, adam, (0.5, 0.999)).fused
     reference = []
     for k in range(3):
         ps = [p[k].clone().requires_grad_() for p in params]
@@ -88,14 +95,36 @@ def test_stacked_adam_and_sgd_match_torch_optim(monkeypatch, chunk_bytes):
         reference.append((ps, opt))
     for step in range(5):
         grads = [torch.randn_like(p) for p in params]
-        mine.step(grads, torch.tensor([True, True, True]))
+        mine.step(grads, torch.tensor([True, step < 3, True]))
         for k, (ps, opt) in enumerate(reference):
+            if k == 1 and step >= 3:
+                continue
             for p, g in zip(ps, grads):
                 p.grad = g[k].clone()
             opt.step()
     for k, (ps, _) in enumerate(reference):
         for p_mine, p_ref in zip(mine.params, ps):
             torch.testing.assert_close(p_mine[k], p_ref.detach(), atol=1e-6, rtol=1e-6)
+
+
+def test_fused_adam_resumes_from_its_state(monkeypatch):
+    """The fused path's per-run step counts come back from a checkpoint's t: a resumed optimiser's
+    next steps are those of the one that went on."""
+    monkeypatch.setattr(optimizers, "FUSED_DEVICES", ("cpu",))
+    monkeypatch.setattr(optimizers, "FUSED_MIN_RUN_PARAMS", 0)
+    torch.manual_seed(0)
+    params, lr = [torch.randn(2, 3, 2), torch.randn(2, 2)], torch.tensor([1e-2, 1e-3])
+    grads = [[torch.randn_like(p) for p in params] for _ in range(5)]
+    going_on = optimizers.StackedOptimizer([p.clone() for p in params], lr, [True, False], (0.5, 0.999))
+    for g in grads[:3]:
+        going_on.step(g, torch.tensor([True, True]))
+    resumed = optimizers.StackedOptimizer([p.clone() for p in going_on.params], lr, [True, False], (0.5, 0.999))
+    resumed.load_state_dict(going_on.state_dict())
+    for g in grads[3:]:
+        going_on.step(g, torch.tensor([True, True]))
+        resumed.step(g, torch.tensor([True, True]))
+    for a, b in zip(going_on.params, resumed.params):
+        assert torch.equal(a, b)
 
 
 MIXED = [Run("a", seed=1, loss="logistic", f="softplus", lr=2e-3),
@@ -148,6 +177,22 @@ def test_cuda_graph_replay_equals_eager_steps(discriminator, batch_norm):
     for k in range(len(runs)):
         torch.testing.assert_close(graphed.curves(k).to_numpy(), eager.curves(k).to_numpy(), atol=1e-5, rtol=1e-4,
                                    equal_nan=True)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_fused_adam_on_cuda_equals_the_elementwise_update(monkeypatch):
+    """torch's fused Adam kernel, one call per run, against the elementwise update over all runs, both
+    replayed from a CUDA graph: equal to rounding (1e-5)."""
+    monkeypatch.setattr(optimizers, "FUSED_MIN_RUN_PARAMS", 0)
+    fused = Trainer(SMALL, MIXED, datasets.load("ring8"), "cuda")
+    monkeypatch.setattr(optimizers, "FUSED_DEVICES", ())
+    elementwise = Trainer(SMALL, MIXED, datasets.load("ring8"), "cuda")
+    assert fused.opt_g.fused and not elementwise.opt_g.fused
+    fused.fit()
+    elementwise.fit()
+    for net in ("G", "D"):
+        for a, b in zip(getattr(fused, net).state_dict().values(), getattr(elementwise, net).state_dict().values()):
+            torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
 
 
 def test_a_snapshot_is_the_run_trained_to_that_step(tmp_path):

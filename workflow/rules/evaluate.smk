@@ -3,7 +3,7 @@
 # Reference rows score real data the same way.
 EVAL = config["evaluation"]
 EVALUATOR = expand("results/evaluator/{name}", name=["classifier.pt", "test_stats.pt", "metrics.json"])
-SCORE_SETTINGS = {k: EVAL[k] for k in ("samples", "seed", "batch_size", "min_share", "fidelity")}
+SCORE_SETTINGS = {k: EVAL[k] for k in _experiments.SCORE_SETTINGS}
 
 
 def scoring_inputs(dataset):
@@ -68,8 +68,7 @@ for _shard in SHARDS:
         output:
             _shard.scores(),
         params:
-            settings=as_json({"dataset": _shard.dataset, "run_dirs": [_shard.run_dir(r) for r in _shard.runs],
-                              "settings": SCORE_SETTINGS}),
+            settings=as_json(_experiments.score_params(_shard, EVAL)),
             source=scoring_source(_shard.dataset),
         group:
             f"shard_{_shard.name}"
