@@ -140,7 +140,14 @@ def test_the_plan_command_prints_every_experiment_of_the_merged_config(tmp_path,
     config = plan.load_config([])
     assert set(config["experiments"]) | {"total"} <= set(lines)
     assert lines["ring8_loss_f"][5] == "6000" and lines["grid25_loss_f"][5] == "3000"  # the overlay, merged
-    assert "hours on cpu" in printed and "no GPU measured" in printed
+    gpus = plan.read_calibration(plan.CALIBRATION).query("device == 'cuda'")["device_name"].unique()
+    assert len(gpus) and "hours on cpu" in printed and "no GPU measured" not in printed
+    assert all(f"hours on {name}" in printed for name in gpus)
+    cpu_only = tmp_path / "cpu_only.csv"
+    plan.read_calibration(plan.CALIBRATION).query("device == 'cpu'").to_csv(cpu_only, index=False)
+    cli.main(["plan", "--calibration", str(cpu_only)])
+    printed = capsys.readouterr().out
+    assert "hours on cpu" in printed and "hours on NVIDIA" not in printed and "no GPU measured" in printed
 
 
 def test_a_jobs_cluster_resources_come_from_the_plan_on_its_kind_of_device(monkeypatch, tmp_path):
