@@ -16,8 +16,9 @@ On a CUDA device the engine replays each step from a CUDA graph (captured during
 --concurrent N: N batches of K runs side by side (energygan.jobs: each its own trainer, on its own CUDA
 stream), the rate counting all N x K runs. --adam: the engine's Adam by its own rule (engine: the fused
 kernel on a GPU for nets of optimizers.FUSED_MIN_RUN_PARAMS or more per run), or forced fused or
-elementwise; calibration rows come from `engine` alone. --processes S: whole jobs of S steps from process start, the
-loop as a user would run it (one process per run, one after another) against one engine process for all.
+elementwise; calibration rows come from `engine` alone. --processes S: whole jobs of S steps from process
+start, the loop as a user would run it (one process per run, one after another) against one engine
+process for all.
 Targets (issue 4): at K = 32, batched >= 3x the loop on CPU and >= 20x on a GPU.
 """
 

@@ -206,13 +206,13 @@ def job_params(shard: Shard, train: dict) -> dict:
             "device": train["device"], "concurrent": train["concurrent_batches"]}
 
 
-SCORE_SETTINGS = ("samples", "seed", "batch_size", "min_share", "fidelity")  # of the config's `evaluation`
+SCORE_KEYS = ("samples", "seed", "batch_size", "min_share", "fidelity")  # of the config's `evaluation`
 
 
 def score_params(shard: Shard, evaluation: dict) -> dict:
     """The JSON settings of a shard's scoring job, from the config's `evaluation` section."""
     return {"dataset": shard.dataset, "run_dirs": [shard.run_dir(r) for r in shard.runs],
-            "settings": {k: evaluation[k] for k in SCORE_SETTINGS}}
+            "settings": {k: evaluation[k] for k in SCORE_KEYS}}
 
 
 def grid_size(experiment: dict) -> int:
