@@ -209,6 +209,13 @@ def job_params(shard: Shard, train: dict) -> dict:
 SCORE_KEYS = ("samples", "seed", "batch_size", "min_share", "fidelity")  # of the config's `evaluation`
 
 
+def score_source(dataset: str) -> str:
+    """A scoring job's input folder: the evaluator (classifier-scored datasets), the prepared images
+    (fidelity-scored ones), or none (a known density)."""
+    spec = datasets.get(dataset)
+    return "results/evaluator" if spec.scorer == "classifier" else spec.prepared if spec.scorer == "fidelity" else ""
+
+
 def score_params(shard: Shard, evaluation: dict) -> dict:
     """The JSON settings of a shard's scoring job, from the config's `evaluation` section."""
     return {"dataset": shard.dataset, "run_dirs": [shard.run_dir(r) for r in shard.runs],

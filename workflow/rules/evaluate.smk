@@ -12,12 +12,6 @@ def scoring_inputs(dataset):
     return EVALUATOR if scorer == "classifier" else dataset_inputs(dataset) if scorer == "fidelity" else []
 
 
-def scoring_source(dataset):
-    """The folder of scoring_inputs: the `--in` of an evaluation job."""
-    scorer = _datasets.get(dataset).scorer
-    return "results/evaluator" if scorer == "classifier" else _datasets.get(dataset).prepared if scorer == "fidelity" else ""
-
-
 def reference_inputs(dataset):
     """Real data scored as the runs are (its prepared folder), and what scores it: `--in` of reference_scores."""
     folders = [_datasets.get(dataset).prepared] if _datasets.get(dataset).prepared else []
@@ -69,7 +63,7 @@ for _shard in SHARDS:
             _shard.scores(),
         params:
             settings=as_json(_experiments.score_params(_shard, EVAL)),
-            source=scoring_source(_shard.dataset),
+            source=_experiments.score_source(_shard.dataset),  # the folder of scoring_inputs
         group:
             f"shard_{_shard.name}"
         log:
