@@ -206,7 +206,9 @@ def job_params(shard: Shard, train: dict) -> dict:
             "device": train["device"], "concurrent": train["concurrent_batches"]}
 
 
-SCORE_KEYS = ("samples", "seed", "batch_size", "min_share", "fidelity")  # of the config's `evaluation`
+def score_settings(evaluation: dict) -> dict:
+    """What a scoring job takes of the config's `evaluation` section (runs' and reference scores alike)."""
+    return {k: evaluation[k] for k in ("samples", "seed", "batch_size", "min_share", "fidelity")}
 
 
 def score_source(dataset: str) -> str:
@@ -219,7 +221,7 @@ def score_source(dataset: str) -> str:
 def score_params(shard: Shard, evaluation: dict) -> dict:
     """The JSON settings of a shard's scoring job, from the config's `evaluation` section."""
     return {"dataset": shard.dataset, "run_dirs": [shard.run_dir(r) for r in shard.runs],
-            "settings": {k: evaluation[k] for k in SCORE_KEYS}}
+            "settings": score_settings(evaluation)}
 
 
 def grid_size(experiment: dict) -> int:

@@ -3,7 +3,7 @@
 # Reference rows score real data the same way.
 EVAL = config["evaluation"]
 EVALUATOR = expand("results/evaluator/{name}", name=["classifier.pt", "test_stats.pt", "metrics.json"])
-SCORE_SETTINGS = {k: EVAL[k] for k in _experiments.SCORE_KEYS}
+SCORE_SETTINGS = _experiments.score_settings(EVAL)
 
 
 def scoring_inputs(dataset):
