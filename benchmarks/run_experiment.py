@@ -37,7 +37,7 @@ def jobs(configfiles: list[str], experiment: str) -> list[dict]:
         result.append({"shard": shard.name,
                        "train": ["train", "--in", spec.prepared or "", "--out", shard.trained,
                                  "--params", json.dumps(experiments.job_params(shard, config["train"]))],
-                       "evaluate": ["evaluate", "--in", experiments.score_source(shard.dataset), "--out", shard.scored,
+                       "evaluate": ["evaluate", "--in", *experiments.score_sources(shard.dataset), "--out", shard.scored,
                                     "--params", json.dumps(experiments.score_params(shard, config["evaluation"]))]})
     return result
 

@@ -21,3 +21,12 @@ def http_root(tmp_path):
     yield root, f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
+
+
+def score_settings(**changes) -> dict:
+    """A scoring job's settings as the default config gives them (experiments.score_settings), with changes."""
+    import yaml
+
+    from energygan import experiments
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    return {**experiments.score_settings(config["evaluation"]), **changes}

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from energygan import datasets, evaluation, jobs, training
+from tests.conftest import score_settings
 
 
 def one_hot(classes, n=10):
@@ -143,11 +144,13 @@ def test_a_diverged_run_keeps_its_row_with_empty_scores(tmp_path):
     dirs = [str(tmp_path / r.run_id) for r in runs]
     jobs.train_shard([{"setup": asdict(setup), "runs": [asdict(r) for r in runs], "run_dirs": dirs,
                        "checkpoint": str(tmp_path / "ck.pt")}], None, "cpu", record=str(tmp_path / "trained.json"))
-    settings = {"samples": 500, "seed": 0, "batch_size": 100, "min_share": 0.1}
-    evaluation.evaluate_runs(dirs, "ring8", settings, None, record=str(tmp_path / "scored.json"))
+    settings = score_settings(samples=500, seed=0, batch_size=100)
+    evaluation.evaluate_runs(dirs, "ring8", settings, [], record=str(tmp_path / "scored.json"))
     fine, boom = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("fine", "boom"))
     assert fine["status"] == "ok" and 0 <= fine["modes_covered"] <= 8 and math.isfinite(fine["kl_p_q"])
     assert boom["status"] == "diverged" and all(math.isnan(boom[k]) for k in evaluation.nan_scores("ring8"))
+    assert boom["works"] is False and boom["d_dead"] is None  # a diverged run never works; its D is not checked
+    assert isinstance(fine["works"], bool) and isinstance(fine["d_dead"], bool) and fine["s_spread"] >= 0
     # the jobs' records: the training job's counts the diverged run, the scoring job's lists each run's status
     (trained,) = json.loads((tmp_path / "trained.json").read_text())["batches"]
     assert (trained["runs"], trained["diverged"], trained["steps_trained"], trained["run_dirs"]) == (2, 1, 20, dirs)

@@ -16,6 +16,7 @@ import torch
 from energygan import __version__, datasets, evaluation, files, headline, jobs, runfolder, summary, training
 from energygan.data import mnist
 from energygan.training import Run, Setup
+from tests.conftest import score_settings
 
 SETUP = Setup(dataset="ring8", z_dim=2, n_layer_g=2, size_g=4, n_layer_d=2, size_d=4, batch_size=8, steps=3,
               checkpoint_every=10, log_every=1)
@@ -27,8 +28,7 @@ def good(tmp_path_factory):
     root = tmp_path_factory.mktemp("good")
     run_dir = root / "results/exp/runs/r"
     jobs.train_batch(SETUP, [Run("r", seed=0)], [str(run_dir)], str(root / "ck.pt"), None, "cpu")
-    evaluation.evaluate_runs([str(run_dir)], "ring8", {"samples": 64, "seed": 0, "batch_size": 64, "min_share": 0.1},
-                             None)
+    evaluation.evaluate_runs([str(run_dir)], "ring8", score_settings(samples=64, seed=0, batch_size=64), [])
     prepared = root / "data/mnist/prepared"
     images = torch.randint(0, 256, (6, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
     for split in mnist.SPLITS:
@@ -36,7 +36,7 @@ def good(tmp_path_factory):
     evaluator = root / "results/evaluator"
     files.save_tensors(evaluation.Classifier().state_dict(), evaluator / "classifier.pt")
     files.save_tensors({"mean": torch.zeros(3), "cov": torch.eye(3)}, evaluator / "test_stats.pt")
-    files.write_json({"test_accuracy": 0.99}, evaluator / "metrics.json")
+    files.write_json({"test_accuracy": 0.99, "test_inception_score": 9.7}, evaluator / "metrics.json")
     shards = root / "data/lsun/bedroom"
     shards.mkdir(parents=True)
     np.save(shards / "shard-00000.npy", np.zeros((4, 64, 64, 3), np.uint8))
@@ -70,7 +70,7 @@ READERS = {
     "results/exp/runs/r/curves.csv": lambda p: files.read_csv(p, ("step",), "energygan curves table"),
     "results/evaluator/classifier.pt": lambda p: evaluation.load_evaluator(p.parent),
     "results/evaluator/test_stats.pt": lambda p: evaluation.load_evaluator(p.parent),
-    "results/evaluator/metrics.json": lambda p: evaluation.evaluator_accuracy(p.parent),
+    "results/evaluator/metrics.json": lambda p: evaluation.evaluator_metrics(p.parent),
     "results/summary/runs.csv": headline_loader,
     "data/lsun/bedroom/shard-00000.npy": shard_loader,
     "results/exp/checkpoints/shard_0.pt": checkpoint_loader,
@@ -140,7 +140,7 @@ def test_the_command_line_reports_a_bad_file_by_name_without_a_traceback(good, t
     run_dir = tmp_path / "study/results/exp/runs/r"
     (run_dir / "generator.pt").write_bytes(b"PK\x03\x04 truncated")
     settings = {"dataset": "ring8", "run_dirs": [str(run_dir)],
-                "settings": {"samples": 64, "seed": 0, "batch_size": 64, "min_share": 0.1}}
+                "settings": score_settings(samples=64, seed=0, batch_size=64)}
     done = subprocess.run([sys.executable, "-m", "energygan", "evaluate", "--params", json.dumps(settings)],
                           capture_output=True, text=True)
     assert done.returncode == 1

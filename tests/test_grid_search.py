@@ -8,9 +8,11 @@ SETTINGS = {"confidence": 0.95, "bootstrap": 500, "seed": 0, "min_runs": 2}
 
 
 def runs_table(rows):
-    """rows: (experiment, pt_weight, n_layer_g, n_layer_d, status, score)."""
+    """rows: (experiment, pt_weight, n_layer_g, n_layer_d, status, score); a run works from a score of 3 on, and
+    a score of exactly 1 marks its discriminator dead."""
     table = pd.DataFrame(rows, columns=["experiment", "pt_weight", "n_layer_g", "n_layer_d", "status", "ebgan_score"])
-    return table.assign(frechet_distance=100.0 - table["ebgan_score"].fillna(0), optim_d="adam", optim_g="adam", lr=0.001)
+    return table.assign(frechet_distance=100.0 - table["ebgan_score"].fillna(0), optim_d="adam", optim_g="adam", lr=0.001,
+                        works=table["ebgan_score"] >= 3, d_dead=table["ebgan_score"] == 1)
 
 
 @pytest.mark.parametrize("low, high, runs, expected", [
@@ -70,6 +72,7 @@ def test_family_table_quantiles_and_threshold_shares_include_diverged_runs():
                            ("gan", 0.0, 2, 2, "diverged", np.nan), ("gan", 0.0, 2, 2, "ok", 5.0)]).assign(family="GAN")
     row = grid_search.family_table(families, real_score=8.0, thresholds=[0.5]).iloc[0]
     assert (row["runs"], row["diverged"]) == (4, 1)
+    assert (row["working"], row["dead_d"]) == (0.5, 1)  # 3 and 5 of the 4 runs work; score 1's D is dead
     assert row["I' q0.5"] == pytest.approx(3.0)  # median of the scored runs 1, 3, 5
     assert row["share I' > 0.5 x real (4)"] == pytest.approx(1 / 4)  # only 5 > 4, out of all 4 runs
 

@@ -13,9 +13,10 @@ def runs_table():
                          ("hinge", "identity", [5.0, np.nan])):
         for seed, fd in enumerate(fds):
             rows.append({"experiment": "mnist_x", "dataset": "mnist", "loss": loss, "f": f, "seed": seed,
-                         "status": "diverged" if np.isnan(fd) else "ok", "frechet_distance": fd, "kl_p_q": np.nan})
+                         "status": "diverged" if np.isnan(fd) else "ok", "frechet_distance": fd, "kl_p_q": np.nan,
+                         "works": fd < 12, "d_dead": loss == "hinge" and not np.isnan(fd)})
     rows += [{"experiment": "ring", "dataset": "ring8", "loss": "logistic", "f": "identity", "seed": 0, "status": "diverged",
-              "frechet_distance": np.nan, "kl_p_q": np.nan}]
+              "frechet_distance": np.nan, "kl_p_q": np.nan, "works": False, "d_dead": None}]
     return pd.DataFrame(rows)
 
 
@@ -24,16 +25,19 @@ def test_best_and_worst_pair_by_the_mean_over_finished_runs(tmp_path):
     verdicts = pd.DataFrame({"claim": ["A beats B", "C beats D", "E"], "verdict": ["supported", "supported", "refuted"]})
     files.write_csv(verdicts, tmp_path / "verdicts.csv")
     (tmp_path / "evaluator").mkdir()
-    files.write_json({"test_accuracy": 0.9918}, tmp_path / "evaluator/metrics.json")
+    files.write_json({"test_accuracy": 0.9918, "test_inception_score": 9.75}, tmp_path / "evaluator/metrics.json")
     headline.write(tmp_path / "runs.csv", tmp_path / "metrics.json", {"grid_search": tmp_path / "verdicts.csv"},
                    tmp_path / "evaluator")
     record = json.loads((tmp_path / "metrics.json").read_text())
     # means over ok runs: logistic/softplus 12, lsif/identity 16, hinge/identity 5 (its diverged run left out)
-    assert record["experiments"]["mnist_x"] == {"runs": 6, "diverged": 1, "score": "frechet_distance",
+    # working: FD 10, 2, 5 (below 12 in this table); dead: the hinge run that finished
+    assert record["experiments"]["mnist_x"] == {"runs": 6, "diverged": 1, "working": 3, "dead_discriminators": 1,
+                                                "score": "frechet_distance",
                                                 "best": "hinge, identity", "best_frechet_distance": 5.0,
                                                 "worst": "lsif, identity", "worst_frechet_distance": 16.0}
     # every run diverged: counted, and no pair ranked
-    assert record["experiments"]["ring"] == {"runs": 1, "diverged": 1, "score": "kl_p_q"}
+    assert record["experiments"]["ring"] == {"runs": 1, "diverged": 1, "working": 0, "dead_discriminators": 0,
+                                             "score": "kl_p_q"}
     assert record["verdicts"]["grid_search"] == {
         "counts": {"supported": 2, "refuted": 1, "not established at this scale": 0},
         "claims": {"A beats B": "supported", "C beats D": "supported", "E": "refuted"}}
@@ -42,8 +46,8 @@ def test_best_and_worst_pair_by_the_mean_over_finished_runs(tmp_path):
 
 def test_pairs_are_ranked_by_the_headline_score_of_their_dataset():
     runs = pd.DataFrame({"experiment": "conv", "dataset": "mnist32", "loss": ["logistic", "lsif"], "f": "identity",
-                         "status": "ok", "frechet_distance": [3.0, 1.0]})
+                         "status": "ok", "frechet_distance": [3.0, 1.0], "works": True, "d_dead": False})
     assert headline.experiment_metrics(runs)["best"] == "lsif, identity"
     runs = pd.DataFrame({"experiment": "m", "dataset": "ring8", "loss": ["logistic", "lsif"], "f": "identity",
-                         "status": "ok", "kl_p_q": [0.5, 0.1], "modes_covered": [8, 2]})
+                         "status": "ok", "kl_p_q": [0.5, 0.1], "modes_covered": [8, 2], "works": True, "d_dead": False})
     assert headline.experiment_metrics(runs)["best"] == "lsif, identity"  # the headline score is kl_p_q, not modes

@@ -5,7 +5,7 @@ from energygan import architectures, datasets, precision
 from energygan.training import Run, Setup, Trainer
 
 SETUP = Setup(dataset="mnist32", generator="dcgan", discriminator="dcgan", z_dim=8, n_layer_g=4, size_g=4, n_layer_d=4,
-              size_d=4, batch_size=4, batch_norm=True)
+              size_d=4, batch_size=4, batch_norm="both")
 RUNS = [Run("a", seed=0, loss="logistic", f="softplus", lr=0.01, optim_d="sgd", optim_g="sgd"),
         Run("b", seed=1, loss="lsif", f="identity", lr=0.01, optim_d="sgd", optim_g="sgd")]
 

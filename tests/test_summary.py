@@ -7,11 +7,13 @@ from energygan import summary
 
 
 def runs(scores, statuses=None):
+    """A run works when its Frechet distance is below 2 (here); the second run's discriminator is dead."""
     n = len(scores)
     return pd.DataFrame({"experiment": "e", "dataset": "mnist", "run_id": [f"r{i}" for i in range(n)],
                          "loss": ["lsif"] * n, "f": ["identity"] * n, "seed": range(n), "lr": 1e-3,
                          "status": statuses or ["ok"] * n, "frechet_distance": scores,
-                         **{k: 1.0 for k in summary.SCORES["classifier"] if k != "frechet_distance"}})
+                         **{k: 1.0 for k in summary.SCORES["classifier"] if k != "frechet_distance"},
+                         "works": [s < 2 for s in scores], "d_dead": [i == 1 for i in range(n)]})
 
 
 def test_aggregate_gives_the_mean_and_a_student_t_interval_over_seeds():
@@ -23,6 +25,7 @@ def test_aggregate_gives_the_mean_and_a_student_t_interval_over_seeds():
     assert row["frechet_distance_ci_low"] == pytest.approx(3 - half, rel=1e-9)
     assert row["frechet_distance_ci_high"] == pytest.approx(3 + half, rel=1e-9)
     assert row["runs"] == 3 and row["diverged"] == 0
+    assert row["working"] == 1 and row["dead_d"] == 1  # only FD 1 works; the second run's D is dead
 
 
 def test_diverged_runs_are_counted_not_averaged():

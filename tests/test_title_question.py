@@ -16,6 +16,7 @@ def probe_rows(loss_name, dataset, values: dict, runs=4, fraction=1.0):
         rows.append({"experiment": f"{dataset}_x", "run_id": f"{loss_name}{seed}", "dataset": dataset,
                      "discriminator": "mlp", "loss_name": loss_name, "loss": loss_name, "f": "identity", "pt_weight": 0.0,
                      "seed": seed, "status": "ok", "step": int(100 * fraction), "fraction": fraction,
+                     "works": seed % 2 == 0, "d_dead": seed == 3,
                      **{k: v + 0.01 * seed for k, v in values.items()}})
     return rows
 
@@ -60,9 +61,11 @@ def test_claims_from_probes_at_the_end_of_training_only():
     assert (claims["scale"] == "test scale").all()
 
 
-def test_per_setting_table_counts_runs_and_diverged_runs():
+def test_per_setting_table_counts_runs_diverged_working_and_dead():
     rows = probe_rows("logistic", "ring8", {"flatness": 0.2}) + probe_rows("hinge", "ring8", {"flatness": 0.1}, runs=2)
-    rows[0] = {**rows[0], "status": "diverged", "flatness": np.nan}
+    rows[0] = {**rows[0], "status": "diverged", "flatness": np.nan, "works": False, "d_dead": None}
     table = tq.per_setting(pd.DataFrame(rows), ["flatness", "auroc_noise"])
-    assert table[["loss", "runs", "diverged"]].values.tolist() == [["logistic", 4, 1], ["hinge", 2, 0]]
+    # seeds 0-3 and 0-1: even seeds work (seed 0 of logistic diverged), seed 3's D is dead
+    assert table[["loss", "runs", "diverged", "working", "dead_d"]].values.tolist() == [["logistic", 4, 1, 1, 1],
+                                                                                      ["hinge", 2, 0, 1, 0]]
     assert table["flatness"].tolist() == pytest.approx([0.22, 0.105])  # the diverged run has no probe

@@ -1,5 +1,7 @@
+import itertools
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -153,7 +155,7 @@ def test_batched_equals_alone():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("discriminator", ["mlp", "autoencoder"])
-@pytest.mark.parametrize("batch_norm", [False, True])
+@pytest.mark.parametrize("batch_norm", ["none", "both"])
 def test_cuda_graph_replay_equals_eager_steps(discriminator, batch_norm):
     """The graph replays the eager step's kernels (batch normalization's running statistics updated in
     place): equal to rounding (1e-5), divergence included."""
@@ -169,7 +171,7 @@ def test_cuda_graph_replay_equals_eager_steps(discriminator, batch_norm):
     assert graphed._graph is not None
     assert graphed.progress.status == eager.progress.status
     assert graphed.progress.diverged_step == eager.progress.diverged_step
-    if discriminator == "mlp" and not batch_norm:
+    if discriminator == "mlp" and batch_norm == "none":
         assert graphed.progress.status[-1] == "diverged"
     for net in ("G", "D"):  # parameters and running statistics
         for a, b in zip(getattr(eager, net).state_dict().values(), getattr(graphed, net).state_dict().values()):
@@ -217,7 +219,7 @@ class Killed(Exception):
     pass
 
 
-@pytest.mark.parametrize("batch_norm", [False, True])
+@pytest.mark.parametrize("batch_norm", ["none", "both"])
 def test_resumed_equals_uninterrupted(tmp_path, batch_norm):
     setup = Setup(**{**SMALL.__dict__, "batch_norm": batch_norm})
     full = Trainer(setup, MIXED, datasets.load("ring8"))
@@ -320,7 +322,68 @@ def test_gaussian_mixture_log_density_chunks_and_leave_one_out_match_a_direct_su
     torch.testing.assert_close(datasets.log_gaussian_mixture(points, points, 0.5, leave_one_out=True, chunk=5), loo)
 
 
-BN = Setup(**{**SMALL.__dict__, "batch_norm": True})
+BN = Setup(**{**SMALL.__dict__, "batch_norm": "generator"})
+
+
+def torch_copy(stacked, activation, last_activation=None) -> torch.nn.Sequential:
+    """Run 0 of a stacked MLP as nn.Linear / nn.BatchNorm1d layers with the same weights and statistics."""
+    layers = []
+    for i, layer in enumerate(stacked.layers):
+        fan_in, fan_out = layer.weight.shape[1:]
+        linear = torch.nn.Linear(fan_in, fan_out, bias=layer.bias is not None)
+        with torch.no_grad():
+            linear.weight.copy_(layer.weight[0].T)
+            if layer.bias is not None:
+                linear.bias.copy_(layer.bias[0])
+        layers.append(linear)
+        if str(i) in stacked.norms:
+            norm, mine = torch.nn.BatchNorm1d(fan_out), stacked.norms[str(i)]
+            with torch.no_grad():
+                for name in ("weight", "bias", "running_mean", "running_var"):
+                    getattr(norm, name).copy_(getattr(mine, name)[0])
+            layers.append(norm)
+        if i < len(stacked.layers) - 1:
+            layers.append(activation())
+    return torch.nn.Sequential(*layers, *([last_activation()] if last_activation else []))
+
+
+@pytest.mark.parametrize("batch_norm", ["none", "generator", "both"])
+def test_the_engine_with_batch_norm_equals_a_one_model_torch_loop(batch_norm):
+    """One run of the engine against the conventional loop: nn.Linear, nn.BatchNorm1d, torch.optim, D
+    given the real and the fake batch apart, fakes for D drawn under no_grad with G in training mode, from
+    the same initial weights, data and noise: the same weights and running statistics after 6 steps.
+    D takes SGD: where a hidden unit of D's first layer stays on one side of the LeakyReLU over a batch,
+    the batch normalization after it makes that unit's bias gradient zero up to rounding, and Adam would
+    turn the two loops' different rounding into steps of size lr."""
+    setup = Setup(dataset="ring8", z_dim=3, n_layer_g=3, size_g=6, n_layer_d=4, size_d=5, batch_size=16, steps=6,
+                  batch_norm=batch_norm, checkpoint_every=100, log_every=1)
+    run = Run("r", seed=3, loss="logistic", f="softplus", lr=0.01, optim_d="sgd")
+    data = datasets.load("ring8")
+    trainer = Trainer(setup, [run], data)
+    G = torch_copy(trainer.G, torch.nn.ReLU)
+    D = torch_copy(trainer.D, lambda: torch.nn.LeakyReLU(0.2))
+    assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in G) == (2 if batch_norm != "none" else 0)
+    assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in D) == (2 if batch_norm == "both" else 0)
+    opt_g, opt_d = torch.optim.Adam(G.parameters(), lr=0.01, betas=(0.5, 0.999)), torch.optim.SGD(D.parameters(), lr=0.01)
+    key = torch.tensor([run.seed])
+    for step in range(6):
+        x_real = data.sample(key, step, 16)[0]
+        with torch.no_grad():
+            x_fake = G(rng.normal(key, training.Z_D, step, (16, 3))[0])
+        d_loss = F.softplus(D(x_real)).mean() + F.softplus(-D(x_fake)).mean()
+        opt_d.zero_grad()
+        d_loss.backward()
+        opt_d.step()
+        g_loss = F.softplus(D(G(rng.normal(key, training.Z_G, step, (16, 3))[0]))).mean()
+        opt_g.zero_grad()
+        g_loss.backward()
+        opt_g.step()
+        trainer.step()
+    for mine, theirs in ((trainer.G, G), (trainer.D, D)):
+        copied, expected = torch_copy(mine, torch.nn.ReLU).state_dict(), theirs.state_dict()
+        assert copied.keys() == expected.keys()
+        for name in [n for n in copied if not n.endswith("num_batches_tracked")]:  # torch's step count, not ours
+            torch.testing.assert_close(copied[name], expected[name], atol=1e-5, rtol=1e-4, msg=name)
 
 
 def test_batch_norm_batched_equals_alone_and_samples_use_running_statistics(tmp_path):
@@ -368,11 +431,11 @@ def test_an_autoencoder_with_a_loss_of_either_sign_uses_energy_minus_a_learned_o
     torch.testing.assert_close(s[1], energy[1])
 
 
-@pytest.mark.parametrize("discriminator, batch_norm", [("mlp", False), ("mlp", True), ("autoencoder", True)])
+@pytest.mark.parametrize("discriminator, batch_norm", [("mlp", "none"), ("mlp", "both"), ("autoencoder", "both")])
 def test_a_saved_discriminator_reloads_to_the_same_s(tmp_path, discriminator, batch_norm):
     setup = Setup(**{**SMALL.__dict__, "discriminator": discriminator, "batch_norm": batch_norm, "n_layer_d": 3})
     runs = [Run("logistic", seed=1, loss="logistic", f="softplus", lr=5e-3),
-            Run("hinge", seed=2, loss={"name": "hinge", "margin": 1.0}, f="identity", lr=5e-3, dropout_d=True)]
+            Run("hinge", seed=2, loss={"name": "hinge", "margin": 1.0}, f="identity", lr=5e-3)]
     dirs = [str(tmp_path / r.run_id) for r in runs]
     jobs.train_batch(setup, runs, dirs, str(tmp_path / "ck.pt"), None, "cpu")
     trained = Trainer(setup, runs, datasets.load("ring8"))
@@ -383,9 +446,85 @@ def test_a_saved_discriminator_reloads_to_the_same_s(tmp_path, discriminator, ba
         s = runfolder.load_discriminator(f"{run_dir}/discriminator.pt")(x)
         expected, _ = trained._discrepancy(x.expand(2, 9, 2), None)
         torch.testing.assert_close(s, expected[k], atol=1e-5, rtol=1e-4)
-        if discriminator == "mlp" and not batch_norm:  # by hand: LeakyReLU(0.2) MLP, softplus for the hinge
+        if discriminator == "mlp" and batch_norm == "none":  # by hand: LeakyReLU(0.2) MLP, softplus for the hinge
             weights = [(layer.weight[k].detach(), layer.bias[k].detach()) for layer in trained.D.layers]
             raw = plain_mlp(weights, x, lambda v: F.leaky_relu(v, 0.2)).squeeze(-1)
             torch.testing.assert_close(s, F.softplus(raw) if run_dir.endswith("hinge") else raw, atol=1e-5, rtol=1e-4)
         if run_dir.endswith("hinge"):
             assert (s >= 0).all()  # the hinge's domain
+
+
+def test_the_average_generator_is_an_exponential_moving_average_of_gs_weights_by_hand(tmp_path):
+    """ema = 0.9: after each step, average = 0.9 average + 0.1 G for every weight (the running statistics are
+    G's own), checked against a loop over the trainer's own G; the fixed samples and the saved generator are
+    the average's; D trains against G itself (the same steps as without the average)."""
+    setup = Setup(**{**SMALL.__dict__, "batch_norm": "generator", "steps": 5, "ema": 0.9})
+    trainer = Trainer(setup, MIXED, datasets.load("ring8"))
+    average = {name: p.detach().clone() for name, p in trainer.G.named_parameters()}
+    for _ in range(5):
+        trainer.step()
+        for name, p in trainer.G.named_parameters():
+            average[name] = 0.9 * average[name] + 0.1 * p.detach()
+    for name, p in trainer.G_average.named_parameters():
+        torch.testing.assert_close(p, average[name], atol=1e-6, rtol=1e-5)
+    for (name, mine), theirs in zip(trainer.G_average.named_buffers(), trainer.G.buffers()):
+        torch.testing.assert_close(mine, theirs, msg=name)
+    plain = Trainer(Setup(**{**setup.__dict__, "ema": 0.0}), MIXED, datasets.load("ring8"))
+    for _ in range(5):
+        plain.step()
+    for a, b in zip(plain.G.parameters(), trainer.G.parameters()):
+        torch.testing.assert_close(a, b)  # the average does not feed back into training
+    z = rng.normal(trainer.keys, training.Z_FIXED, 0, (training.FIXED_SAMPLES, setup.z_dim))
+    samples = trainer.fixed_samples()
+    torch.testing.assert_close(samples, trainer.G_average.eval()(z))
+    assert trainer.G.training
+    state = trainer.generator_state(1)
+    torch.testing.assert_close(state["layers.0.weight"], average["layers.0.weight"][1], atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("how", ["softplus", "square", "abs"])
+def test_s_is_made_non_negative_as_the_setting_says_where_the_loss_or_f_needs_it(how):
+    """For the hinge (and the power f), s = map(u) of the MLP's output u; for the logistic loss with an
+    f of either sign, s = u."""
+    setup = Setup(**{**TINY.__dict__, "nonnegative_s": how})
+    runs = [Run("hinge", seed=0, loss={"name": "hinge", "margin": 2.0}, f="identity"),
+            Run("power", seed=1, loss="lsif", f={"name": "power", "alpha": 3.0}),
+            Run("plain", seed=2, loss="logistic", f="softplus")]
+    trainer = Trainer(setup, runs, datasets.load("ring8"))
+    x = torch.randn(3, 7, 2)
+    s, _ = trainer._discrepancy(x, None)
+    u = trainer.D(x).squeeze(-1)
+    expected = {"softplus": torch.log1p(torch.exp(u)), "square": u * u, "abs": u.abs()}[how]
+    torch.testing.assert_close(s[:2], expected[:2], atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(s[2], u[2])
+
+
+def test_an_unknown_setting_is_refused_naming_it_and_the_known_values():
+    for key, value, known in (("batch_norm", "sometimes", "['none', 'generator', 'both']"),
+                              ("nonnegative_s", "relu", "['abs', 'softplus', 'square']")):
+        with pytest.raises(ValueError, match=re.escape(f"unknown {key} {value!r}; known: {known}")):
+            Trainer(Setup(**{**TINY.__dict__, key: value}), [Run("r", seed=0)], datasets.load("ring8"))
+    with pytest.raises(ValueError, match=re.escape("ema must be in [0, 1) (0: off), got 1.0")):
+        Trainer(Setup(**{**TINY.__dict__, "ema": 1.0}), [Run("r", seed=0)], datasets.load("ring8"))
+
+
+def test_a_dropout_trained_discriminator_is_read_as_its_mean_over_dropout_masks(tmp_path):
+    """One hidden layer of 3 units with dropout 0.5 has 8 masks, each of probability 1/8: the exact mean of
+    s over them, by enumeration, against the saved discriminator's mean over 4,000 drawn masks."""
+    run = Run("drop", seed=4, loss="logistic", f="softplus", lr=0.05, dropout_d=True)
+    setup = Setup(**{**TINY.__dict__, "steps": 5})
+    jobs.train_batch(setup, [run], [str(tmp_path / "r")], str(tmp_path / "ck.pt"), None, "cpu")
+    trained = Trainer(setup, [run], datasets.load("ring8"))
+    trained.fit()
+    x = torch.randn(5, 2)
+    per_mask = []
+    for bits in itertools.product([0.0, 1.0], repeat=3):
+        mask = torch.tensor(bits).div(0.5).expand(1, 5, 3)
+        per_mask.append(trained._discrepancy(x[None], [mask])[0][0].detach())
+    per_mask = torch.stack(per_mask)
+    exact = per_mask.mean(0)
+    assert (per_mask.max(0).values - per_mask.min(0).values).min() > 0.01  # the masks matter
+    drawn = runfolder.load_discriminator(tmp_path / "r/discriminator.pt", dropout_masks=4000)(x)
+    torch.testing.assert_close(drawn, exact, atol=0.064 * per_mask.std(0).max().item(), rtol=0)  # 4 standard errors
+    no_dropout = runfolder.load_discriminator(tmp_path / "r/discriminator.pt", dropout_masks=1)
+    assert not torch.allclose(no_dropout(x), drawn)  # one mask is not the mean

@@ -13,7 +13,7 @@ from tests.test_training import FF, Killed, final_weights, name
 def conv_setup(discriminator, **changes):
     return Setup(**{**dict(dataset="mnist32", generator="dcgan", discriminator=discriminator, z_dim=8, n_layer_g=4,
                            size_g=4, n_layer_d=4 if discriminator == "dcgan" else 3, size_d=4, batch_size=6, steps=1,
-                           batch_norm=True, checkpoint_every=5, log_every=1), **changes})
+                           batch_norm="both", checkpoint_every=5, log_every=1), **changes})
 
 
 def conv_data():

@@ -1,3 +1,3 @@
 """energygan: are energy-based GANs any more energy-based than normal GANs?"""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

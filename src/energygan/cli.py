@@ -85,12 +85,11 @@ def reference_scores(inputs, outputs, dataset, settings):
 
 @command("evaluate")
 def evaluate(inputs, outputs, dataset, run_dirs, settings):
-    """metrics.json for each run folder of a shard; inputs[0]: the evaluator folder (classifier-scored
-    datasets) or the prepared images (fidelity-scored ones); outputs[0]: the job's record (scored.json),
-    if asked for."""
+    """metrics.json for each run folder of a shard; inputs: the evaluator folder and the prepared data
+    (classifier-scored datasets), the prepared images (fidelity-scored ones), or none; outputs[0]: the job's
+    record (scored.json), if asked for."""
     from . import evaluation
-    evaluation.evaluate_runs(run_dirs, dataset, settings, inputs[0] if inputs else None,
-                             outputs[0] if outputs else None)
+    evaluation.evaluate_runs(run_dirs, dataset, settings, list(inputs), outputs[0] if outputs else None)
 
 
 @command("summarize")
@@ -101,10 +100,10 @@ def summarize(inputs, outputs, run_dirs):
 
 
 @command("experiment-tables")
-def experiment_tables(inputs, outputs, experiment, confidence):
+def experiment_tables(inputs, outputs, experiment, confidence, quality_floor):
     """Aggregated CSV and HTML of one experiment from runs.csv (inputs[0]) and its reference rows (inputs[1])."""
     from . import summary
-    summary.write_tables(inputs[0], inputs[1], experiment, confidence, outputs[0], outputs[1])
+    summary.write_tables(inputs[0], inputs[1], experiment, confidence, quality_floor, outputs[0], outputs[1])
 
 
 @command("plan")

@@ -109,12 +109,13 @@ def build_evaluator(prepared_dir, out_dir, epochs: int, batch_size: int, lr: flo
                            "raise evaluation.classifier.epochs in the config")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _, features = classify(model, test["images"].float().div(255))
+    probs, features = classify(model, test["images"].float().div(255))
     mean, cov = gaussian_stats(features)
     for name, obj in (("classifier.pt", model.state_dict()),
                       ("test_stats.pt", {"mean": torch.from_numpy(mean), "cov": torch.from_numpy(cov)})):
         files.save_tensors(obj, out_dir / name)
-    metrics = {"test_accuracy": test_accuracy, "train_images": len(train["labels"]),
+    metrics = {"test_accuracy": test_accuracy, "test_inception_score": inception_score(probs),
+               "test_ebgan_score": ebgan_score(probs), "train_images": len(train["labels"]),
                "test_images": len(test["labels"]), "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed}
     files.write_json(metrics, out_dir / "metrics.json")
     print(f"evaluator test accuracy {test_accuracy:.4f}", file=sys.stderr)
@@ -133,8 +134,11 @@ def load_evaluator(evaluator_dir) -> tuple[Classifier, tuple]:
     return model.eval(), (stats["mean"].numpy(), stats["cov"].numpy())
 
 
-def evaluator_accuracy(evaluator_dir) -> float:
-    return files.read_json(Path(evaluator_dir) / "metrics.json", ("test_accuracy",), "evaluator metrics")["test_accuracy"]
+def evaluator_metrics(evaluator_dir) -> dict:
+    """The evaluator's metrics.json: its test accuracy, and the test digits' inception scores (the ceiling a
+    run's quality floor is a fraction of)."""
+    return files.read_json(Path(evaluator_dir) / "metrics.json", ("test_accuracy", "test_inception_score"),
+                           "evaluator metrics")
 
 
 # --- scores of class probabilities and features -----------------------------------------------
@@ -242,41 +246,81 @@ def fidelity_settings(settings: dict) -> dict:
     return {**settings["fidelity"], "seed": settings["seed"]}
 
 
-def evaluate_runs(run_dirs: list[str], dataset: str, settings: dict, source_dir: str | None,
-                  record: str | None = None) -> None:
-    """Write metrics.json into each run folder. `source_dir`: the evaluator's folder (classifier-scored
-    datasets) or the prepared images (fidelity-scored ones). A diverged run (or one whose samples are not
-    finite) gets NaN scores and keeps its status: it is reported, not dropped. `record`: where the job's
-    record goes once every run is scored: each run's status, and the job's settings and wall time."""
-    from . import fidelity
-    t0, statuses = time.time(), {}
+def held_out(dataset: str, prepared_dir: str | None, settings: dict, count: int) -> torch.Tensor:
+    """`count` real samples no run trained on, in the generator's range: test digits (classifier-scored
+    datasets, as the dataset trains on them: padded for mnist32), the scored set's first training images
+    (fidelity), fresh samples from P (a known density)."""
     spec = datasets.get(dataset)
     if spec.scorer == "classifier":
-        model, reference = load_evaluator(source_dir)
+        return spec.from_unit(datasets.load(dataset, prepared_dir, "test").images[:count].float() / 255)
+    if spec.scorer == "fidelity":
+        return spec.from_unit(real_images(dataset, prepared_dir, settings, draw=0)[:count].float() / 255)
+    return target_samples(datasets.mixture(dataset), settings, draw=1)[:count]
+
+
+def off_data(dataset: str, settings: dict, count: int) -> torch.Tensor:
+    """`count` uniform inputs off the data, seeded: images of uniform pixels, or points uniform on the box
+    that holds the mixture's modes with a margin of one unit."""
+    spec = datasets.get(dataset)
+    u = rng.uniform(torch.tensor([settings["seed"]]), EVAL_STREAM, 4, (count, *spec.shape))[0]
+    if spec.images:
+        return spec.from_unit(u)
+    means = datasets.mixture(dataset).means
+    low, high = means.min(0).values - 1, means.max(0).values + 1
+    return low + (high - low) * u
+
+
+def evaluate_runs(run_dirs: list[str], dataset: str, settings: dict, sources: list[str],
+                  record: str | None = None) -> None:
+    """Write metrics.json into each run folder: the scores, whether the run works (quality.works) and its
+    discriminator's checks (quality.discriminator_checks). `sources`: the evaluator's folder and the
+    prepared data (classifier-scored datasets), the prepared images (fidelity-scored ones), nothing (a
+    known density). A diverged run (or one whose samples are not finite) gets NaN scores and keeps its
+    status: it is reported, not dropped. `record`: where the job's record goes once every run is scored:
+    each run's status, and the job's settings and wall time."""
+    from . import fidelity, quality
+    t0, statuses = time.time(), {}
+    spec = datasets.get(dataset)
+    prepared_dir = sources[-1] if sources else None
+    checked = settings["discriminator"]["samples"]
+    floor, reference = settings["quality_floor"][spec.scorer], {}
+    if spec.scorer == "classifier":
+        model, features = load_evaluator(sources[0])
+        reference = {"inception_score": evaluator_metrics(sources[0])["test_inception_score"]}
     elif spec.scorer == "fidelity":
-        scorer = fidelity.Scorer(real_images(dataset, source_dir, settings, draw=0), fidelity_settings(settings))
+        scorer = fidelity.Scorer(real_images(dataset, prepared_dir, settings, draw=0), fidelity_settings(settings))
     else:
         data = datasets.mixture(dataset)
         p_samples = target_samples(data, settings)
+        reference = {"modes": len(data.means)}
+    data_in, noise = held_out(dataset, prepared_dir, settings, checked), off_data(dataset, settings, checked)
     for run_dir in map(Path, run_dirs):
         manifest = runfolder.read_manifest(run_dir)
-        scores = nan_scores(dataset)
+        scores, checks = nan_scores(dataset), dict.fromkeys(quality.CHECKS)
         if manifest["status"] == "ok":
             generate = runfolder.load_generator(run_dir / runfolder.GENERATOR)
             x = generate(evaluation_noise(settings["samples"], manifest["setup"]["z_dim"], settings["seed"]))
             if torch.isfinite(x).all():
                 if spec.scorer == "classifier":
                     probs, feats = classify(model, classifier_view(spec, x), settings["batch_size"])
-                    scores = image_scores(probs, feats, reference, settings["min_share"])
+                    scores = image_scores(probs, feats, features, settings["min_share"])
                 elif spec.scorer == "fidelity":
                     scores = scorer(fidelity.to_uint8(spec.to_unit(x)))
                 else:
                     scores = mixture_scores(x, data, p_samples, settings["min_share"])
+                # D is read on the samples of the generator it was trained against (G itself where G's
+                # weights are averaged), from the same noise
+                adversary = runfolder.load_generator(runfolder.adversary(run_dir))(
+                    evaluation_noise(checked, manifest["setup"]["z_dim"], settings["seed"]))
+                checks = quality.discriminator_checks(
+                    runfolder.load_discriminator(run_dir / runfolder.DISCRIMINATOR), data_in, adversary, noise,
+                    quality.loss_scale(manifest["run"]["loss"]), settings["discriminator"]["dead_below"])
         metrics = {"status": manifest["status"], "samples": settings["samples"], "eval_seed": settings["seed"],
-                   **scores}
+                   **scores, "works": quality.works(spec.scorer, scores, floor, reference), **checks}
         files.write_json(metrics, run_dir / runfolder.METRICS)
         statuses[str(run_dir)] = manifest["status"]
-        print(f"{run_dir.name}: " + ", ".join(f"{k} {v:.4g}" for k, v in scores.items()), file=sys.stderr)
+        print(f"{run_dir.name}: " + ", ".join(f"{k} {v:.4g}" for k, v in {**scores, **checks}.items()
+                                             if isinstance(v, float)) + f", works {metrics['works']}", file=sys.stderr)
     if record is not None:
         files.write_json({"dataset": dataset, "settings": settings, "runs": statuses,
                           "wall_time_s": round(time.time() - t0, 2)}, record)
@@ -294,7 +338,7 @@ def reference_scores(dataset: str, settings: dict, prepared_dir: str | None, eva
     elif datasets.get(dataset).scorer == "classifier":  # real digits, at the evaluator's own size
         from .data import mnist
         model, stats = load_evaluator(evaluator_dir)
-        accuracy_of_evaluator = evaluator_accuracy(evaluator_dir)
+        accuracy_of_evaluator = evaluator_metrics(evaluator_dir)["test_accuracy"]
         test = mnist.load_prepared(prepared_dir, "test")["images"].float().div(255)
         train = mnist.load_prepared(prepared_dir, "train")["images"].float().div(255)
         subset = rng.integers(torch.tensor([settings["seed"]]), EVAL_STREAM, 1, (settings["samples"],), len(train))[0]

@@ -78,7 +78,8 @@ class Shard:
     def run_outputs(self) -> list[str]:
         """Every run file the shard's training job writes, snapshots included."""
         return [f"{self.run_dir(r)}/{f}" for b in self.batches for r in b.runs
-                for f in runfolder.TRAINING_FILES + [s for step in b.setup.snapshot_steps for s in runfolder.snapshot_files(step)]]
+                for f in runfolder.training_files(b.setup.ema > 0)
+                + [s for step in b.setup.snapshot_steps for s in runfolder.snapshot_files(step, b.setup.ema > 0)]]
 
     def outputs(self) -> list[str]:
         """Every file the shard's training job writes, its record first: Snakemake finds a producer by
@@ -208,14 +209,17 @@ def job_params(shard: Shard, train: dict) -> dict:
 
 def score_settings(evaluation: dict) -> dict:
     """What a scoring job takes of the config's `evaluation` section (runs' and reference scores alike)."""
-    return {k: evaluation[k] for k in ("samples", "seed", "batch_size", "min_share", "fidelity")}
+    return {k: evaluation[k] for k in ("samples", "seed", "batch_size", "min_share", "fidelity", "quality_floor",
+                                       "discriminator")}
 
 
-def score_source(dataset: str) -> str:
-    """A scoring job's input folder: the evaluator (classifier-scored datasets), the prepared images
-    (fidelity-scored ones), or none (a known density)."""
+def score_sources(dataset: str) -> list[str]:
+    """A scoring job's input folders: the evaluator and the prepared data (classifier-scored datasets:
+    its test digits check the discriminators), the prepared images (fidelity-scored ones), or none (a
+    known density)."""
     spec = datasets.get(dataset)
-    return "results/evaluator" if spec.scorer == "classifier" else spec.prepared if spec.scorer == "fidelity" else ""
+    return ["results/evaluator", spec.prepared] if spec.scorer == "classifier" else \
+        [spec.prepared] if spec.scorer == "fidelity" else []
 
 
 def score_params(shard: Shard, evaluation: dict) -> dict:

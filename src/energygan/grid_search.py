@@ -113,12 +113,14 @@ def claims(runs: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
 
 def family_table(runs: pd.DataFrame, real_score: float, thresholds: list[float],
                  quantiles=(0.1, 0.25, 0.5, 0.75, 0.9)) -> pd.DataFrame:
-    """Per family: runs, diverged, quantiles of I' and of the Frechet distance over the scored runs, and
-    the share of all runs (diverged included) whose I' exceeds each fraction of real data's I'."""
+    """Per family: runs, diverged, the share of runs that work (quality floor) and the dead
+    discriminators, quantiles of I' and of the Frechet distance over the scored runs, and the share of all
+    runs (diverged included) whose I' exceeds each fraction of real data's I'."""
     rows = []
     for name, group in runs.groupby("family", sort=False):
         ok = group[(group["status"] == "ok") & np.isfinite(group[SCORE].astype(float))]
-        row = {"family": name, "runs": len(group), "diverged": int((group["status"] != "ok").sum())}
+        row = {"family": name, "runs": len(group), "diverged": int((group["status"] != "ok").sum()),
+               "working": float(summary.worked(group).mean()), "dead_d": int(summary.dead(group).sum())}
         for column, short in ((SCORE, "I'"), ("frechet_distance", "FD")):
             values = ok[column].to_numpy(dtype=float)
             for q in quantiles:
@@ -131,15 +133,16 @@ def family_table(runs: pd.DataFrame, real_score: float, thresholds: list[float],
 
 
 def ablation_table(runs: pd.DataFrame) -> pd.DataFrame:
-    """Discriminator x loss of the ablation: runs, diverged, median and quartiles of I' (diverged runs
-    count as below every score, so a cell with many diverged runs has a low median)."""
+    """Discriminator x loss of the ablation: runs, diverged, working runs, dead discriminators, median and
+    quartiles of I' (diverged runs count as below every score, so a cell with many diverged runs has a low
+    median)."""
     rows = []
     for (disc, loss, f), group in runs.groupby(["discriminator", "loss", "f"], sort=False):
         score = scores_for_ranking(group)
         q1, median, q3 = np.quantile(score, [0.25, 0.5, 0.75])
         rows.append({"discriminator": disc, "loss": loss, "f": f, "runs": len(group),
-                     "diverged": int((group["status"] != "ok").sum()), "I' q0.25": q1, "I' median": median,
-                     "I' q0.75": q3})
+                     "diverged": int((group["status"] != "ok").sum()), "working": int(summary.worked(group).sum()),
+                     "dead_d": int(summary.dead(group).sum()), "I' q0.25": q1, "I' median": median, "I' q0.75": q3})
     return pd.DataFrame(rows)
 
 
@@ -218,9 +221,10 @@ def write_outputs(runs_csv, reference_csv, spec: dict, grid_sizes: dict, out_dir
         run = ranked.iloc[0]
         settings = ", ".join(f"{k}={run[k]}" for k in ("n_layer_g", "size_g", "n_layer_d", "size_d", "dropout_d",
                                                          "optim_d", "optim_g", "lr", "pt_weight"))
-        best.append((f"best {name}: I' {run[SCORE]:.3g}, FD {run['frechet_distance']:.3g}\n{_wrap(settings)}",
-                     run["samples_png"] if run["status"] == "ok" else None))
+        best.append((f"best {name}: I' {run[SCORE]:.3g}, FD {run['frechet_distance']:.3g}\n{_wrap(settings)}\n", run))
     plots.best_samples(best, out / "figure4.png", f"Figure 4: the best run of each family by I'\n{family_scale}")
+    if "margin_sweep" not in spec:
+        return
     sweep = runs[runs["experiment"] == spec["margin_sweep"]]
     sweep = sweep.assign(margin=[margin_of(label) for label in sweep["loss"]])
     steps = "/".join(str(s) for s in sorted(sweep["steps"].unique()))

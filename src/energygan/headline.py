@@ -1,7 +1,8 @@
 """The study's headline numbers in one small JSON file, `results/metrics.json`, which `dvc.yaml` declares as
 DVC metrics: `dvc metrics show` lists them and `dvc metrics diff` compares two commits' results.
 
-Per experiment: its runs, its diverged runs, and the best and worst (loss, f) pair by the experiment's
+Per experiment: its runs, its diverged runs, its working runs (the quality floor, energygan.quality), its
+dead discriminators, and the best and worst (loss, f) pair by the experiment's
 headline score (summary.HEADLINE; the mean over the pair's finished runs); per verdict table (the grid
 search, the title question), each claim's verdict and how many claims have each verdict; the evaluator's
 test accuracy where MNIST is scored.
@@ -21,7 +22,9 @@ def experiment_metrics(runs) -> dict:
     score = summary.HEADLINE[summary.family(dataset)]
     finished = runs[runs["status"] == "ok"]
     pairs = finished.groupby(["loss", "f"], sort=False)[score].mean().reset_index()
-    record = {"runs": len(runs), "diverged": int((runs["status"] == "diverged").sum()), "score": score}
+    record = {"runs": len(runs), "diverged": int((runs["status"] == "diverged").sum()),
+              "working": int(summary.worked(runs).sum()), "dead_discriminators": int(summary.dead(runs).sum()),
+              "score": score}
     if pairs[score].notna().any():
         best, worst = summary.ranking(pairs, dataset)
         for name, row in (("best", best), ("worst", worst)):
@@ -43,8 +46,8 @@ def write(runs_csv, out_json, verdict_tables: dict, evaluator_dir: str | None) -
     record["verdicts"] = {name: verdict_metrics(files.read_csv(path, ("claim", "verdict"), "energygan verdict table"))
                           for name, path in verdict_tables.items()}
     if evaluator_dir is not None:
-        from .evaluation import evaluator_accuracy
-        record["evaluator"] = {"test_accuracy": evaluator_accuracy(evaluator_dir)}
+        from .evaluation import evaluator_metrics
+        record["evaluator"] = {"test_accuracy": evaluator_metrics(evaluator_dir)["test_accuracy"]}
     files.write_json(_finite(record), out_json)
     return record
 

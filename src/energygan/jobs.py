@@ -74,7 +74,7 @@ class BatchJob:
     def _keep_snapshot(self, trainer: Trainer) -> None:
         if trainer.progress.step in self.snapshot_steps:
             for k, run_dir in enumerate(self.run_dirs):
-                runfolder.write_snapshot(run_dir, trainer.progress.step, trainer.generator_state(k),
+                runfolder.write_snapshot(run_dir, trainer.progress.step, trainer.generator_states(k),
                                          trainer.discriminator_state(k))
 
     @property
@@ -99,7 +99,7 @@ class BatchJob:
                 manifest = {"run": asdict(run), "setup": asdict(trainer.setup), "status": trainer.progress.status[k],
                             "diverged_step": trainer.progress.diverged_step[k], "steps_done": trainer.progress.step,
                             "batch_runs": len(self.runs), "wall_time_s": round(time.time() - self.t0, 2), **env}
-                runfolder.write_training_outputs(run_dir, trainer.generator_state(k), trainer.discriminator_state(k),
+                runfolder.write_training_outputs(run_dir, trainer.generator_states(k), trainer.discriminator_state(k),
                                                  samples[k], means, trainer.curves(k), manifest)
         if Path(self.checkpoint).exists():
             os.remove(self.checkpoint)

@@ -20,19 +20,30 @@ def mlp(in_features: int, hidden: int, depth: int, out_features: int = 1,
     return nn.Sequential(*layers)
 
 
+# How a network's real output u becomes s >= 0 where the loss or f needs it (the hinge's s >= 0, the power
+# f's s > 0). softplus(u) saturates: once u is far below 0 on every input, s and its gradients vanish there
+# and the discriminator is dead. u^2 and |u| reach 0 at u = 0 with a gradient that does not vanish as |u|
+# grows. Every positive optimum is reachable with each.
+NONNEGATIVE = {"softplus": F.softplus, "square": torch.square, "abs": torch.abs}
+
+
+def nonnegative(u: torch.Tensor, how: str) -> torch.Tensor:
+    if how not in NONNEGATIVE:
+        raise ValueError(f"unknown parametrisation of s >= 0 {how!r}; known: {sorted(NONNEGATIVE)}")
+    return NONNEGATIVE[how](u)
+
+
 class Discrepancy(nn.Module):
-    """s(x) = net(x), passed through softplus where the loss or f needs s >= 0 (hinge) or s > 0 (power).
+    """s(x) = net(x), made non-negative (`nonnegative_s`, see NONNEGATIVE) where the loss or f needs s >= 0
+    (hinge) or s > 0 (power)."""
 
-    Softplus keeps every positive optimum reachable and gives gradients everywhere (ReLU would not).
-    """
-
-    def __init__(self, net: nn.Module, positive: bool):
+    def __init__(self, net: nn.Module, positive: bool, nonnegative_s: str = "softplus"):
         super().__init__()
-        self.net, self.positive = net, positive
+        self.net, self.positive, self.how = net, positive, nonnegative_s
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         s = self.net(x).squeeze(-1)
-        return F.softplus(s) if self.positive else s
+        return nonnegative(s, self.how) if self.positive else s
 
 
 def needs_positive(loss, nonlinearity=None) -> bool:
@@ -131,9 +142,9 @@ class StackedMLP(nn.Module):
         return x
 
 
-# Where batch normalization goes (`batch_norm: true`): after every weight layer except the generator's
-# output and the discriminator's input layer (as commonly reported for EBGAN's appendix and DCGAN), and
-# never on the discriminator's output s(x).
+# Where batch normalization goes in a net that has it (see architectures.NORMALISED for which nets do):
+# after every weight layer except the generator's output and the discriminator's input layer (as commonly
+# reported for EBGAN's appendix and DCGAN), and never on the discriminator's output s(x).
 
 class MLPGenerator(StackedMLP):
     """EBGAN Table 1's MLP generator: n_layers linear layers, `size` hidden units, ReLU; z [K, B, z_dim] ->
@@ -225,14 +236,16 @@ def pull_away_term(codes: torch.Tensor) -> torch.Tensor:
     return (cosine ** 2 * off_diagonal).sum(dim=(1, 2)) / (n * (n - 1))
 
 
-def stacked_discrepancy(D: nn.Module, x: torch.Tensor, positive: torch.Tensor, keep_masks: list | None = None):
+def stacked_discrepancy(D: nn.Module, x: torch.Tensor, positive: torch.Tensor, keep_masks: list | None = None,
+                        nonnegative_s: str = "softplus"):
     """s(x) [K, B] of stacked discriminators, and the encoder codes (autoencoder) or None.
 
-    Where run k needs s >= 0 (hinge) or s > 0 (power f), `positive[k]`: an MLP's output goes through
-    softplus and an autoencoder's energy (a squared error) is used as it is; elsewhere s is the MLP's
-    output, or the energy minus the run's learned offset (so that s can take either sign)."""
+    Where run k needs s >= 0 (hinge) or s > 0 (power f), `positive[k]`: an MLP's output u becomes
+    nonnegative(u, nonnegative_s) and an autoencoder's energy (non-negative by construction) is used as it
+    is; elsewhere s is the MLP's output, or the energy minus the run's learned offset (so that s can take
+    either sign)."""
     if getattr(D, "autoencoder", False):
         energy, codes = D(x, keep_masks)
         return torch.where(positive[:, None], energy, energy - D.offset[:, None]), codes
     raw = D(x, keep_masks).squeeze(-1)
-    return torch.where(positive[:, None], F.softplus(raw), raw), None
+    return torch.where(positive[:, None], nonnegative(raw, nonnegative_s), raw), None

@@ -118,6 +118,17 @@ def samples(images: torch.Tensor, path, means: torch.Tensor | None = None) -> No
 
 # --- experiment figures: scores, samples and curves per setting --------------------------------
 
+def quality_mark(run) -> tuple[str, str]:
+    """How a run's panel is marked, from its row of runs.csv: (text, colour): diverged, below the quality
+    floor, or working; a dead discriminator is named too (energygan.quality)."""
+    if run["status"] != "ok":
+        return " (diverged)", "tab:red"
+    dead = " dead D" if str(run.get("d_dead")).lower() == "true" else ""
+    if str(run.get("works")).lower() == "true":
+        return f" [works{dead}]", "tab:green"
+    return f" [below floor{dead}]", "tab:orange"
+
+
 def setting_label(row, keys) -> str:
     return ", ".join(f"{row[k]}" if k in ("loss", "f") else f"{k}={row[k]}" for k in keys)
 
@@ -174,8 +185,8 @@ def sample_grid(runs: pd.DataFrame, keys: list, path, title: str) -> None:
         ax = axes[0, row] if side_by_side else axes[row, cols.index(run["f"])]
         ax.imshow(Image.open(run["samples_png"]), cmap="gray")
         label = textwrap.fill(f"{run['_row']}, f={run['f']}", 40) if side_by_side else f"f={run['f']}"
-        ax.set_title(label + (" (diverged)" if run["status"] != "ok" else ""), fontsize=8,
-                     color="tab:red" if run["status"] != "ok" else "black")
+        mark, colour = quality_mark(run)
+        ax.set_title(label + mark, fontsize=8, color=colour)
     for i, row in enumerate([] if side_by_side else rows):
         axes[i, 0].set_ylabel(row, fontsize=9)
     fig.suptitle(title, y=1.1 if side_by_side else 0.98)
@@ -192,8 +203,9 @@ def training_curves(curves: pd.DataFrame, path, title: str) -> None:
     _save(grid.figure, path)
 
 
-def mixture_samples(samples: dict, data, path, title: str) -> None:
-    """Generated samples (red) over the true density's contours, one panel per (loss, f)."""
+def mixture_samples(samples: dict, marks: dict, data, path, title: str) -> None:
+    """Generated samples (red) over the true density's contours, one panel per (loss, f), each marked
+    with its run's quality_mark (`marks`, by the same keys)."""
     rows = list(dict.fromkeys(k[0] for k in samples))
     cols = list(dict.fromkeys(k[1] for k in samples))
     axis = torch.linspace(-3, 3, 200)
@@ -205,8 +217,8 @@ def mixture_samples(samples: dict, data, path, title: str) -> None:
         ax.contourf(axis, axis, log_p.clamp_min(-20), levels=8, cmap="Blues")
         ax.scatter(x[:, 0], x[:, 1], s=2, c="tab:red", alpha=0.5)
         ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal", xticks=[], yticks=[])
-        if rows.index(loss) == 0:
-            ax.set_title(f, fontsize=9)
+        mark, colour = marks[loss, f]
+        ax.set_title((f if rows.index(loss) == 0 else "") + mark, fontsize=8, color=colour)
         if cols.index(f) == 0:
             ax.set_ylabel(loss, fontsize=9)
     fig.suptitle(title)
@@ -291,14 +303,15 @@ def score_histograms(panels: list, edges, path, title: str, xlabel: str, columns
 
 
 def best_samples(best: list, path, title: str) -> None:
-    """Sample grids side by side: `best` is a list of (panel title, samples.png path or None)."""
+    """Sample grids side by side: `best` is a list of (panel title, its run's row of runs.csv)."""
     from PIL import Image
     fig, axes = plt.subplots(1, len(best), figsize=(4.2 * len(best), 4.8), squeeze=False)
-    for ax, (panel_title, png) in zip(axes[0], best):
+    for ax, (panel_title, run) in zip(axes[0], best):
         ax.set(xticks=[], yticks=[])
-        if png is not None:
-            ax.imshow(Image.open(png), cmap="gray")
-        ax.set_title(panel_title, fontsize=8)
+        if run["status"] == "ok":
+            ax.imshow(Image.open(run["samples_png"]), cmap="gray")
+        mark, colour = quality_mark(run)
+        ax.set_title(panel_title + mark, fontsize=8, color=colour)
     fig.suptitle(title)
     fig.tight_layout(rect=(0, 0, 1, 0.9))
     _save(fig, path)
@@ -322,5 +335,6 @@ def margin_sweep(table: pd.DataFrame, score: str, path, title: str) -> None:
         ax = fig.add_subplot(2, n, n + i + 1)
         ax.imshow(Image.open(run["samples_png"]), cmap="gray")
         ax.set(xticks=[], yticks=[])
-        ax.set_title(f"m={run['margin']:g}" + (" (diverged)" if run["status"] != "ok" else ""), fontsize=8)
+        mark, colour = quality_mark(run)
+        ax.set_title(textwrap.fill(f"m={run['margin']:g}{mark}", 14), fontsize=7, color=colour)
     _save(fig, path)

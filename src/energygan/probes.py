@@ -174,10 +174,13 @@ def probe_experiment(experiment: str, run_dirs: list[str], settings: dict, eval_
         kept = checkpoints(run_dir, manifest)
         for step, folder in kept:
             row = {**run_columns(experiment, manifest), "step": step, "fraction": step / steps}
+            if step == steps:  # the scoring job's marks: whether the run works, whether its D is dead
+                metrics = runfolder.read_metrics(run_dir)
+                row.update(works=metrics["works"], d_dead=metrics["d_dead"])
             if step == steps and manifest["status"] != "ok":
                 rows.append(row)
                 continue
-            generate = runfolder.load_generator(folder / runfolder.GENERATOR)
+            generate = runfolder.load_generator(runfolder.adversary(folder))  # what D was trained against
             discrepancy = runfolder.load_discriminator(folder / runfolder.DISCRIMINATOR)
             loss = losses.make(manifest["run"]["loss"])
             if images:

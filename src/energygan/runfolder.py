@@ -14,19 +14,30 @@ if TYPE_CHECKING:
     import torch
 
 GENERATOR, DISCRIMINATOR = "generator.pt", "discriminator.pt"
+# where a run keeps an average of G's weights (setup.ema), generator.pt holds the average (what is sampled and
+# scored) and generator_raw.pt G itself: what D was trained against, whose samples D's probes are read on
+RAW_GENERATOR = "generator_raw.pt"
 SAMPLES, CURVES, MANIFEST, METRICS = "samples.png", "curves.csv", "manifest.json", "metrics.json"
-TRAINING_FILES = [GENERATOR, DISCRIMINATOR, SAMPLES, CURVES, MANIFEST]  # what a training job writes
+TRAINING_FILES = [GENERATOR, DISCRIMINATOR, SAMPLES, CURVES, MANIFEST]  # what a training job writes (and RAW_GENERATOR)
+DROPOUT_MASKS, DROPOUT_STREAM = 16, 2000  # a dropout-trained D is read as its mean over masks (load_discriminator)
 SNAPSHOTS = "snapshots"  # snapshots/step_000150/{generator,discriminator}.pt: a run part-way through training
 
 
-def write_training_outputs(run_dir: str | Path, generator: dict, discriminator: dict, samples: torch.Tensor,
+def training_files(averaged: bool) -> list[str]:
+    """The files a training job writes into a run's folder; `averaged`: the run keeps an average of G."""
+    return TRAINING_FILES + ([RAW_GENERATOR] if averaged else [])
+
+
+def write_training_outputs(run_dir: str | Path, generators: dict, discriminator: dict, samples: torch.Tensor,
                            means: torch.Tensor | None, curves, manifest: dict) -> None:
-    """Everything a training job leaves in a run's folder; `means`: the modes a 2D run's samples are drawn
-    over (None for images)."""
+    """Everything a training job leaves in a run's folder; `generators`: file name -> saved generator
+    (GENERATOR, and RAW_GENERATOR where G's weights are averaged); `means`: the modes a 2D run's samples are
+    drawn over (None for images)."""
     from . import plots
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    files.save_tensors(generator, run_dir / GENERATOR)
+    for name, generator in generators.items():
+        files.save_tensors(generator, run_dir / name)
     files.save_tensors(discriminator, run_dir / DISCRIMINATOR)
     files.write_csv(curves, run_dir / CURVES)
     plots.samples(samples, run_dir / SAMPLES, means)
@@ -37,16 +48,27 @@ def snapshot_dir(run_dir: str | Path, step: int) -> Path:
     return Path(run_dir) / SNAPSHOTS / f"step_{step:06d}"
 
 
-def snapshot_files(step: int) -> list[str]:
+def snapshot_files(step: int, averaged: bool) -> list[str]:
     """A snapshot's files, relative to the run folder."""
-    return [f"{SNAPSHOTS}/step_{step:06d}/{name}" for name in (GENERATOR, DISCRIMINATOR)]
+    names = [GENERATOR, DISCRIMINATOR] + ([RAW_GENERATOR] if averaged else [])
+    return [f"{SNAPSHOTS}/step_{step:06d}/{name}" for name in names]
 
 
-def write_snapshot(run_dir: str | Path, step: int, generator: dict, discriminator: dict) -> None:
+def write_snapshot(run_dir: str | Path, step: int, generators: dict, discriminator: dict) -> None:
+    """A run part-way through training: `generators` as write_training_outputs takes them, and D."""
     folder = snapshot_dir(run_dir, step)
     folder.mkdir(parents=True, exist_ok=True)
-    files.save_tensors(generator, folder / GENERATOR)
+    for name, generator in generators.items():
+        files.save_tensors(generator, folder / name)
     files.save_tensors(discriminator, folder / DISCRIMINATOR)
+
+
+def adversary(folder: str | Path) -> Path:
+    """The generator a run's (or snapshot's) discriminator was trained against: G itself where its weights
+    were averaged (measured: EBGAN's autoencoders gave the average's smoother digits a lower energy than
+    test digits, and G's own a higher one), else the one generator."""
+    raw = Path(folder) / RAW_GENERATOR
+    return raw if raw.exists() else Path(folder) / GENERATOR
 
 
 def read_manifest(run_dir: str | Path) -> dict:
@@ -93,15 +115,31 @@ def load_generator(path: str | Path):
     return generate
 
 
-def load_discriminator(path: str | Path):
-    """A callable x [N, *shape] (or flattened) -> s(x) [N]."""
+def load_discriminator(path: str | Path, dropout_masks: int = DROPOUT_MASKS):
+    """A callable x [N, *shape] (or flattened) -> s(x) [N]; differentiable in x where x requires grad (its
+    weights are frozen). A discriminator trained with dropout gives the mean of s over `dropout_masks`
+    fixed masks: the function its loss trains (E_P l1(s) is linear in s for the hinge), which the
+    weight-scaled net of evaluation mode is not (measured: EBGAN autoencoders trained with dropout gave
+    real digits a higher energy than their own fakes in evaluation mode, and a lower one over masks)."""
     import torch
 
-    from . import models
+    from . import models, rng
     net, meta = _rebuild(path, "discriminator")
+    net.requires_grad_(False)
     positive, shape = torch.tensor([bool(meta["positive"])]), meta["arguments"]["shape"]
+    rate = meta.get("dropout", 0.0)
 
-    @torch.no_grad()
+    def s(x, masks=None):
+        return models.stacked_discrepancy(net, x, positive, masks, meta["nonnegative_s"])[0][0]
+
     def discrepancy(x):
-        return models.stacked_discrepancy(net, x.reshape(1, len(x), *shape), positive)[0][0]
+        x = x.reshape(1, len(x), *shape)
+        if not rate:
+            return s(x)
+        keep, total = 1 - rate, 0
+        for draw in range(dropout_masks):
+            masks = [(rng.uniform(torch.tensor([draw]), DROPOUT_STREAM + i, 0, (1, x.shape[1], width)) < keep).float() / keep
+                     for i, width in enumerate(net.dropout_widths())]
+            total = total + s(x, [m[0] for m in masks])
+        return total / dropout_masks
     return discrepancy

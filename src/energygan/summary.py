@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import datasets, files, report, runfolder
+from . import datasets, files, quality, report, runfolder
 from .registry import label
 
 SCORES = {  # per scorer (see energygan.datasets): score -> True where higher is better
@@ -20,8 +20,9 @@ SCORES = {  # per scorer (see energygan.datasets): score -> True where higher is
 }
 HEADLINE = {"classifier": "frechet_distance", "density": "kl_p_q", "fidelity": "fid"}  # the score that ranks runs
 ALL_SCORES = {score for scores in SCORES.values() for score in scores}
+QUALITY = ["works", *quality.CHECKS]  # whether a run works, and its discriminator's checks (energygan.quality)
 NOT_CONFIG = {"run_id", "seed", "status", "diverged_step", "steps_done", "wall_time_s", "samples", "eval_seed",
-              "git_commit", "device", "samples_png"}
+              "git_commit", "device", "samples_png", *QUALITY}
 
 
 def family(dataset: str) -> str:
@@ -42,7 +43,7 @@ def run_row(experiment: str, run_dir: str | Path) -> dict:
             "git_commit": manifest["git_commit"], "device": manifest["device"],
             "samples": metrics["samples"], "eval_seed": metrics["eval_seed"],
             **{k: metrics[k] for k in SCORES[family(setup["dataset"])]},
-            "samples_png": str(run_dir / runfolder.SAMPLES)}
+            **{k: metrics[k] for k in QUALITY}, "samples_png": str(run_dir / runfolder.SAMPLES)}
 
 
 def runs_table(run_dirs: dict[str, list[str]]) -> pd.DataFrame:
@@ -50,8 +51,8 @@ def runs_table(run_dirs: dict[str, list[str]]) -> pd.DataFrame:
     Columns: config, status and provenance, then the scores, then the samples' path."""
     table = pd.DataFrame([run_row(exp, d) for exp, dirs in run_dirs.items() for d in dirs])
     scores = [c for fam in SCORES.values() for c in fam if c in table.columns]
-    rest = [c for c in table.columns if c not in scores and c != "samples_png"]
-    return table[rest + scores + ["samples_png"]]
+    rest = [c for c in table.columns if c not in scores and c not in QUALITY and c != "samples_png"]
+    return table[rest + scores + QUALITY + ["samples_png"]]
 
 
 def group_columns(runs: pd.DataFrame) -> list[str]:
@@ -62,8 +63,9 @@ def group_columns(runs: pd.DataFrame) -> list[str]:
 
 
 def aggregate(runs: pd.DataFrame, confidence: float) -> pd.DataFrame:
-    """Per setting of one experiment: runs, diverged runs, and for each score the mean over the ok runs
-    with a Student-t confidence interval over seeds (empty below two finite values)."""
+    """Per setting of one experiment: runs, diverged runs, working runs (quality floor), dead
+    discriminators, and for each score the mean over the ok runs with a Student-t confidence interval over
+    seeds (empty below two finite values)."""
     from scipy import stats  # here, not at the top: the Snakefile imports this module, and scipy takes a second
     scores = list(SCORES[family(runs["dataset"].iloc[0])])
     keys = group_columns(runs)
@@ -71,7 +73,8 @@ def aggregate(runs: pd.DataFrame, confidence: float) -> pd.DataFrame:
     for values, group in runs.groupby(keys, sort=False):
         row = dict(zip(keys, values if isinstance(values, tuple) else (values,)))
         ok = group[group["status"] == "ok"]
-        row.update(runs=len(group), diverged=int((group["status"] == "diverged").sum()))
+        row.update(runs=len(group), diverged=int((group["status"] == "diverged").sum()),
+                   working=int(worked(group).sum()), dead_d=int(dead(group).sum()))
         for score in scores:
             x = ok[score].to_numpy(dtype=float)
             x = x[np.isfinite(x)]
@@ -83,10 +86,26 @@ def aggregate(runs: pd.DataFrame, confidence: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def worked(runs: pd.DataFrame) -> pd.Series:
+    """Whether each run works (clears the quality floor); False for a diverged run."""
+    return runs["works"].astype(str).str.lower() == "true"
+
+
+def dead(runs: pd.DataFrame) -> pd.Series:
+    """Whether each run's discriminator is dead (energygan.quality); False where unknown (diverged)."""
+    return runs["d_dead"].astype(str).str.lower() == "true"
+
+
+def working_label(runs: pd.DataFrame, floor: dict, scorer: str) -> str:
+    """How many of `runs` work and how many discriminators are dead, with the floor in words."""
+    return (f"{int(worked(runs).sum())} of {len(runs)} runs work ({quality.describe(scorer, floor)}); "
+            f"{int(dead(runs).sum())} dead discriminators")
+
+
 def with_reference(aggregated: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
     """The aggregated table with the real-data reference rows on top (setting columns say 'reference')."""
     keys = [c for c in aggregated.columns if c not in reference.columns and not c.endswith(("_ci_low", "_ci_high"))
-            and c not in ("runs", "diverged")]
+            and c not in ("runs", "diverged", "working", "dead_d")]
     top = reference.rename(columns={"reference": keys[0]}).drop(columns=["samples"], errors="ignore")
     for key in keys[1:]:
         top[key] = ""
@@ -118,14 +137,16 @@ def read_runs(runs_csv) -> pd.DataFrame:
     return files.read_csv(runs_csv, ("experiment", "dataset", "status", "loss", "f"), "energygan runs table")
 
 
-def write_tables(runs_csv, reference_csv, experiment: str, confidence: float, out_csv, out_html) -> pd.DataFrame:
+def write_tables(runs_csv, reference_csv, experiment: str, confidence: float, quality_floor: dict, out_csv,
+                 out_html) -> pd.DataFrame:
     runs = read_runs(runs_csv)
     runs = runs[runs["experiment"] == experiment]
     aggregated = aggregate(runs, confidence)
     table = with_reference(aggregated, files.read_csv(reference_csv, what="energygan reference table"))
     files.write_csv(table, out_csv)
+    scorer = family(runs["dataset"].iloc[0])
     report.html_table(table, out_html, title=f"{experiment}: mean over seeds, {confidence:.0%} t-interval; "
-                                            "reference rows (real data) first")
+                                            f"reference rows (real data) first; {working_label(runs, quality_floor[scorer], scorer)}")
     best, worst = ranking(aggregated, runs["dataset"].iloc[0])
     score = HEADLINE[family(runs["dataset"].iloc[0])]
     keys = group_columns(runs)
@@ -158,11 +179,12 @@ def write_figures(runs_csv, experiment: str, kinds: list[str], outputs: list[str
             plots.training_curves(pd.concat(curves), path, f"{experiment}: training curves")
         elif kind == "density":
             data = datasets.mixture(dataset)
-            samples = {}
+            samples, marks = {}, {}
             for _, run in runs.sort_values("seed").groupby(["loss", "f"], sort=False).head(1).iterrows():
                 generate = runfolder.load_generator(Path(run["samples_png"]).parent / runfolder.GENERATOR)
                 z = evaluation.evaluation_noise(eval_settings["plot_samples"], int(run["z_dim"]), eval_settings["seed"])
                 samples[run["loss"], run["f"]] = torch.nan_to_num(generate(z), nan=99.0)
-            plots.mixture_samples(samples, data, path, f"{experiment}: samples (red) over the density of P")
+                marks[run["loss"], run["f"]] = plots.quality_mark(run)
+            plots.mixture_samples(samples, marks, data, path, f"{experiment}: samples (red) over the density of P")
         else:
             raise ValueError(f"unknown figure kind {kind!r}; known: {sorted(['curves', 'density', 'heatmap', 'points', 'samples'])}")

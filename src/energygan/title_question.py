@@ -37,10 +37,14 @@ def final(probes: pd.DataFrame) -> pd.DataFrame:
 
 def per_setting(probes: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Mean of each probe per (dataset, discriminator, loss, f, pull-away weight) at the end of training, with
-    how many runs it rests on and how many of them diverged (and so have no probe)."""
+    how many runs it rests on, how many of them diverged (and so have no probe), work (quality floor) and
+    have a dead discriminator."""
+    from .summary import dead, worked
     runs = final(probes)
     grouped = runs.groupby(RUN_KEYS, sort=False)
     table = grouped[[c for c in columns if c in runs]].mean()
+    table.insert(0, "dead_d", grouped.apply(lambda g: int(dead(g).sum()), include_groups=False))
+    table.insert(0, "working", grouped.apply(lambda g: int(worked(g).sum()), include_groups=False))
     table.insert(0, "diverged", grouped["status"].apply(lambda s: int((s != "ok").sum())))
     table.insert(0, "runs", grouped.size())
     return table.reset_index()

@@ -6,6 +6,7 @@ while the others go on.
 
 from __future__ import annotations
 
+import copy
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import architectures, datasets, files, losses, models, nonlinearities, rng
+from . import architectures, datasets, files, losses, models, nonlinearities, rng, runfolder
 from .optimizers import StackedOptimizer
 from .precision import matmul_precision
 from .registry import label
@@ -56,7 +57,11 @@ class Setup:
     steps: int = 500
     d_steps: int = 1                    # discriminator steps per generator step
     dropout: float = 0.5
-    batch_norm: bool = False            # see models.MLPGenerator, convnets: where it goes, and why
+    batch_norm: str = "none"            # none | generator | both: which nets (architectures.NORMALISED, and why)
+    nonnegative_s: str = "softplus"     # how an MLP's output becomes s >= 0 where needed: models.NONNEGATIVE
+    # decay of an exponential moving average of G's weights (0: off); the fixed samples, the saved
+    # generators (scored and probed) and the snapshots are the average's, D trains against G itself
+    ema: float = 0.0
     energy: str = "mean_squared"        # an autoencoder's energy of its reconstruction error: models.ENERGIES
     # the G step goes on from the last D step's fake batch (one generator forward fewer a step, as most
     # public GAN loops do), so both steps see the same noise: off, the paper's separate draws
@@ -118,6 +123,7 @@ class Trainer:
         self.D = architectures.build("discriminator", setup.discriminator, k, self.d_arguments).to(self.device)
         self.G.reset([torch.Generator().manual_seed(2 * r.seed) for r in runs])
         self.D.reset([torch.Generator().manual_seed(2 * r.seed + 1) for r in runs])
+        self.G_average = copy.deepcopy(self.G).requires_grad_(False) if setup.ema else None
         lr = torch.tensor([r.lr for r in runs], **dev)
         self.opt_g = StackedOptimizer(self.G.parameters(), lr, _is_adam(runs, "optim_g"), setup.adam_betas)
         self.opt_d = StackedOptimizer(self.D.parameters(), lr, _is_adam(runs, "optim_d"), setup.adam_betas)
@@ -153,7 +159,7 @@ class Trainer:
     def _discrepancy(self, x, masks):
         """s(x) [K, B] for every run, and the encoder codes (autoencoder) or None; in fp32 whatever the
         step's precision: the losses and the pull-away term are taken in fp32."""
-        s, codes = models.stacked_discrepancy(self.D, x, self.positive, masks)
+        s, codes = models.stacked_discrepancy(self.D, x, self.positive, masks, self.setup.nonnegative_s)
         return s.float(), None if codes is None else codes.float()
 
     def _generate(self, stream, tick, batch):
@@ -192,10 +198,27 @@ class Trainer:
             g_loss = g_loss + self.pt_weight * models.pull_away_term(codes)
         total = torch.where(active, g_loss, torch.zeros_like(g_loss)).sum()
         self.opt_g.step(torch.autograd.grad(total, list(self.G.parameters())), active)
+        if self.G_average is not None:
+            self._average_generator(active)
         step.add_(1)
         bad = ~(torch.isfinite(d_loss) & torch.isfinite(g_loss)) & active
         self.first_bad.copy_(torch.where(bad, step, self.first_bad))
         return torch.stack([d_loss, g_loss, s_real.mean(1), s_fake.mean(1)], 1).detach()
+
+    @torch.no_grad()
+    def _average_generator(self, active: torch.Tensor) -> None:
+        """G_average <- ema G_average + (1 - ema) G for active runs; batch normalization's running statistics
+        are G's own (they describe G's current layers, and the average's are close to them)."""
+        for average, current in zip(self.G_average.parameters(), self.G.parameters()):
+            weight = ((1 - self.setup.ema) * active).to(current.dtype).reshape(-1, *[1] * (current.ndim - 1))
+            average.lerp_(current, weight)
+        for average, current in zip(self.G_average.buffers(), self.G.buffers()):
+            average.copy_(current)
+
+    @property
+    def generator(self):
+        """The generator that is sampled, scored and saved: the average of G's weights where `ema` is on."""
+        return self.G if self.G_average is None else self.G_average
 
     def _graphed_advance(self) -> torch.Tensor:
         """`advance` replayed from a CUDA graph: one launch per step instead of hundreds of small ones.
@@ -242,6 +265,7 @@ class Trainer:
     def state_dict(self) -> dict:
         return {"runs": [asdict(r) for r in self.runs], "setup": asdict(self.setup),
                 "G": self.G.state_dict(), "D": self.D.state_dict(),
+                **({"G_average": self.G_average.state_dict()} if self.G_average is not None else {}),
                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
                 "progress": asdict(self.progress)}
 
@@ -256,6 +280,8 @@ class Trainer:
             if state["runs"] != [asdict(r) for r in self.runs] or state["setup"] != asdict(self.setup):
                 raise CheckpointError(f"checkpoint {path} was made for other runs or settings; delete it to start over")
             self.G.load_state_dict(state["G"])
+            if self.G_average is not None:
+                self.G_average.load_state_dict(state["G_average"])
             self.D.load_state_dict(state["D"])
             self.opt_g.load_state_dict(state["opt_g"])
             self.opt_d.load_state_dict(state["opt_d"])
@@ -309,26 +335,40 @@ class Trainer:
     @torch.no_grad()
     def fixed_samples(self) -> torch.Tensor:
         """Samples from the same fixed noise for every run and step: [K, 64, *shape]; in evaluation mode
-        (batch normalization from its running statistics, as every later use of the generator)."""
-        self.G.eval()
+        (batch normalization from its running statistics, as every later use of the generator); from the
+        average of G's weights where `ema` is on."""
+        generator = self.generator.eval()
         try:
-            return self._generate(Z_FIXED, 0, FIXED_SAMPLES)
+            z = rng.normal(self.keys, Z_FIXED, 0, (FIXED_SAMPLES, self.setup.z_dim))
+            return self.dataset.activate(generator(z))
         finally:
-            self.G.train()
+            generator.train()
 
-    def generator_state(self, k: int) -> dict:
-        """Run k's generator alone (parameters and batch normalization's running statistics), with its
-        architecture and build arguments (see runfolder.load_generator)."""
-        state = {name: p[k].detach().cpu().clone() for name, p in self.G.state_dict().items()}
+    def generator_state(self, k: int, averaged: bool = True) -> dict:
+        """Run k's generator alone (parameters and batch normalization's running statistics; the weights'
+        average where `ema` is on, unless not `averaged`), with its architecture and build arguments (see
+        runfolder.load_generator)."""
+        net = self.generator if averaged else self.G
+        state = {name: p[k].detach().cpu().clone() for name, p in net.state_dict().items()}
         return {**state, "meta.architecture": self.setup.generator, "meta.arguments": self.g_arguments,
                 "meta.dataset": self.setup.dataset}
 
+    def generator_states(self, k: int) -> dict:
+        """Run k's generators by the file they are saved in: the sampled one, and G itself where its weights
+        are averaged (runfolder.RAW_GENERATOR)."""
+        states = {runfolder.GENERATOR: self.generator_state(k)}
+        if self.G_average is not None:
+            states[runfolder.RAW_GENERATOR] = self.generator_state(k, averaged=False)
+        return states
+
     def discriminator_state(self, k: int) -> dict:
-        """Run k's discriminator alone, with its architecture, build arguments and `positive` (how s is
-        formed from its output: see models.stacked_discrepancy)."""
+        """Run k's discriminator alone, with its architecture, build arguments, `positive` and `nonnegative_s`
+        (how s is formed from its output: see models.stacked_discrepancy)."""
         state = {name: p[k].detach().cpu().clone() for name, p in self.D.state_dict().items()}
         return {**state, "meta.architecture": self.setup.discriminator, "meta.arguments": self.d_arguments,
-                "meta.dataset": self.setup.dataset, "meta.positive": bool(self.positive[k])}
+                "meta.dataset": self.setup.dataset, "meta.positive": bool(self.positive[k]),
+                "meta.nonnegative_s": self.setup.nonnegative_s,
+                "meta.dropout": self.setup.dropout if self.runs[k].dropout_d else 0.0}
 
     def curves(self, k: int):
         import pandas as pd

@@ -34,7 +34,12 @@ def write(workdir, text):
     ("title_question:\n  statistic: kendall\n", ["'kendall' is not one of ['spearman', 'pearson']"]),
     ("experiments:\n  gan_grid:\n    sample: {runs: 50, seed: 0}\n",
      ["experiment gan_grid: sample.runs = 50 is not a multiple of 12"]),
-    ("experiments:\n  gan_grid:\n    setup: {batch_norm: maybe}\n", ["'maybe' is not of type 'boolean'"]),
+    ("experiments:\n  gan_grid:\n    setup: {batch_norm: maybe}\n",
+     ["experiment gan_grid, run ", "unknown batch_norm 'maybe'; known: ['none', 'generator', 'both']"]),
+    ("experiments:\n  ring8_loss_f:\n    setup: {nonnegative_s: relu}\n",
+     ["unknown nonnegative_s 'relu'; known: ['abs', 'softplus', 'square']"]),
+    ("experiments:\n  mnist_loss_f:\n    setup: {ema: 1.5}\n", ["1.5 is greater than or equal to the maximum of 1"]),
+    ("evaluation:\n  quality_floor: {classifier: {min_classes: 11}}\n", ["11 is greater than the maximum of 10"]),
 ])
 def test_bad_config_stops_before_any_job(workdir, override, expected):
     result = snakemake(workdir, "-n", "--configfile", write(workdir, override))

@@ -55,7 +55,7 @@ def test_lsun_fetch_convert_train_and_score_in_snakemake(workdir, http_root):
     config["experiments"] = {"lsun_tiny": {
         "dataset": "lsun_bedroom",
         "setup": {"generator": "dcgan", "z_dim": 8, "n_layer_g": 5, "size_g": 2, "size_d": 2, "batch_size": 4,
-                  "steps": 3, "log_every": 1, "batch_norm": True},
+                  "steps": 3, "log_every": 1, "batch_norm": "both"},
         "run": {"lr": 0.0002},
         "grid": {"discriminator+n_layer_d+loss+f+pt_weight": [["dcgan", 5, "logistic", "softplus", 0.0],
                                                               ["conv_autoencoder", 3, {"name": "hinge", "margin": 1}, "identity", 0.1]],

@@ -7,9 +7,10 @@ SCORE_SETTINGS = _experiments.score_settings(EVAL)
 
 
 def scoring_inputs(dataset):
-    """What scoring a dataset's samples reads: the evaluator (classifier), the real images (fidelity), nothing."""
+    """What scoring a dataset's samples reads: the evaluator and the test digits (classifier), the real
+    images (fidelity), nothing (a known density)."""
     scorer = _datasets.get(dataset).scorer
-    return EVALUATOR if scorer == "classifier" else dataset_inputs(dataset) if scorer == "fidelity" else []
+    return EVALUATOR + dataset_inputs(dataset) if scorer == "classifier" else dataset_inputs(dataset) if scorer == "fidelity" else []
 
 
 def reference_inputs(dataset):
@@ -63,13 +64,13 @@ for _shard in SHARDS:
             _shard.scores(),
         params:
             settings=as_json(_experiments.score_params(_shard, EVAL)),
-            source=_experiments.score_source(_shard.dataset),  # the folder of scoring_inputs
+            sources=" ".join(_experiments.score_sources(_shard.dataset)),  # the folders of scoring_inputs
         group:
             f"shard_{_shard.name}"
         log:
             f"logs/evaluate/{_shard.name}.log",
         shell:
-            "energygan evaluate --in {params.source} --out {output[0]} --params {params.settings:q} 2>&1 | tee {log}"
+            "energygan evaluate --in {params.sources} --out {output[0]} --params {params.settings:q} 2>&1 | tee {log}"
 
 
 def scored():

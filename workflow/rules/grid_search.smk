@@ -8,14 +8,16 @@ def grid_search_outputs():
     if not GRID_SEARCH:
         return []
     names = ["verdicts.csv", "verdicts.html", "families.csv", "families.html", "figure2.png", "figure3.png",
-             "figure4.png", "margin_sweep.png"] + (["ablation.csv", "ablation.html"] if "ablation" in GRID_SEARCH else [])
+             "figure4.png"] + (["margin_sweep.png"] if "margin_sweep" in GRID_SEARCH else []) + \
+        (["ablation.csv", "ablation.html"] if "ablation" in GRID_SEARCH else [])
     return expand("results/grid_search/{name}", name=names)
 
 
 def grid_search_experiments():
     if not GRID_SEARCH:
         return []
-    return [f["experiment"] for f in GRID_SEARCH["families"].values()] + [GRID_SEARCH["margin_sweep"]] + \
+    return [f["experiment"] for f in GRID_SEARCH["families"].values()] + \
+           ([GRID_SEARCH["margin_sweep"]] if "margin_sweep" in GRID_SEARCH else []) + \
            ([GRID_SEARCH["ablation"]["experiment"]] if "ablation" in GRID_SEARCH else [])
 
 

@@ -44,7 +44,8 @@ for _name, _experiment in config["experiments"].items():
             report(f"results/summary/{_name}.html", category=_category, subcategory=_name,
                    caption="../report/experiment_table.rst"),
         params:
-            settings=as_json({"experiment": _name, "confidence": EVAL["confidence"]}),
+            settings=as_json({"experiment": _name, "confidence": EVAL["confidence"],
+                              "quality_floor": EVAL["quality_floor"]}),
         log:
             f"logs/summary/tables_{_name}.log",
         shell:

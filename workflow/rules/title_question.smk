@@ -41,6 +41,7 @@ if TITLE:
                 f"probe_{_name}"
             input:
                 trained(_name),
+                [s.scored for s in SHARDS if s.experiment == _name],  # each run's metrics: works, d_dead
                 dataset_inputs(_dataset),
             output:
                 f"results/{_name}/probes.csv",

@@ -1,0 +1,59 @@
+import math
+
+import pytest
+import torch
+
+from energygan import quality
+
+FLOORS = {"classifier": {"min_classes": 10, "min_inception_of_real": 0.5},
+          "density": {"min_modes_share": 0.75, "min_high_quality_share": 0.5},
+          "fidelity": {"max_fid": 100.0}}
+
+
+@pytest.mark.parametrize("scorer, scores, reference, expected", [
+    # all ten digits and IS 4.9 >= 0.5 x 9.75 = 4.875
+    ("classifier", {"classes_covered": 10, "inception_score": 4.9}, {"inception_score": 9.75}, True),
+    ("classifier", {"classes_covered": 10, "inception_score": 4.87}, {"inception_score": 9.75}, False),
+    ("classifier", {"classes_covered": 9, "inception_score": 9.0}, {"inception_score": 9.75}, False),
+    ("classifier", {"classes_covered": math.nan, "inception_score": math.nan}, {"inception_score": 9.75}, False),
+    # 6 of 8 modes = 75%, and half the samples near a mode
+    ("density", {"modes_covered": 6, "high_quality_share": 0.5}, {"modes": 8}, True),
+    ("density", {"modes_covered": 5, "high_quality_share": 0.9}, {"modes": 8}, False),
+    ("density", {"modes_covered": 25, "high_quality_share": 0.49}, {"modes": 25}, False),
+    ("fidelity", {"fid": 99.0}, {}, True),
+    ("fidelity", {"fid": math.nan}, {}, False),
+])
+def test_a_run_works_when_its_scores_clear_every_part_of_its_floor(scorer, scores, reference, expected):
+    assert quality.works(scorer, scores, FLOORS[scorer], reference) is expected
+
+
+def test_the_scale_of_a_spread_is_the_margin_of_a_margin_loss():
+    assert quality.loss_scale({"name": "hinge", "margin": 10}) == 10.0
+    assert quality.loss_scale("logistic") == quality.loss_scale("lsif") == 1.0
+
+
+def test_a_saturated_discriminator_is_dead_and_one_flat_on_the_data_only_is_not():
+    """Built by hand: a softplus far below 0 everywhere (a saturated hinge D: s ~ e^-30) is dead; an
+    equilibrium D of EBGAN's Theorem 2, one value on the data and the samples (p_G = p_data) but higher off
+    them, is alive. The spread is the std of s over the three pooled sets, in margins."""
+    data = torch.randn(200, 2) * 0.1
+    samples = torch.randn(200, 2) * 0.1
+    noise = torch.rand(200, 2) * 6 - 3
+    saturated = lambda x: torch.nn.functional.softplus(-30 + x.sum(1))  # noqa: E731
+    checks = quality.discriminator_checks(saturated, data, samples, noise, scale=1.0, dead_below=0.05)
+    pooled = saturated(torch.cat([data, samples, noise])).double()
+    assert checks["s_spread"] == pytest.approx(pooled.std().item())
+    assert checks["d_dead"] and checks["s_spread"] < 1e-6
+    flat = lambda x: 4.0 + 10.0 * (x.norm(dim=1) > 1).float() * x.norm(dim=1)  # noqa: E731 (m = 10)
+    checks = quality.discriminator_checks(flat, data, samples, noise, scale=10.0, dead_below=0.05)
+    assert checks["s_data"] == checks["s_samples"] == 4.0  # flat on the data: the theorem's equilibrium
+    assert not checks["d_dead"] and checks["s_spread"] > 0.05
+
+
+def test_the_gradient_check_is_the_mean_input_gradient_norm_of_s_at_the_samples_in_scale_units():
+    w = torch.tensor([3.0, -4.0])
+    linear = lambda x: x @ w  # noqa: E731: the gradient of s is w everywhere, norm 5
+    x = torch.randn(50, 2)
+    checks = quality.discriminator_checks(linear, x, x, x, scale=2.0, dead_below=0.05)
+    assert checks["s_gradient"] == pytest.approx(5.0 / 2.0)
+    assert checks["s_data"] == pytest.approx((x @ w).mean().item(), rel=1e-6)
