@@ -51,9 +51,9 @@ def test_one_step_of_every_loss_f_pair_matches_a_hand_computed_update(reuse_fake
     trainer.step()
     for k, run in enumerate(runs):
         key = torch.tensor([run.seed])
-        positive = name(run.loss) == "hinge" or name(run.f) == "power"
-        s = lambda x, w: (F.softplus if positive else (lambda v: v))(  # noqa: E731
-            plain_mlp(w, x, lambda v: F.leaky_relu(v, 0.2)).squeeze(-1))
+        # s >= 0 for the hinge as u^2 (nonnegative_s), s > 0 for the power f alone as softplus(u) (positive_s)
+        made = torch.square if name(run.loss) == "hinge" else F.softplus if name(run.f) == "power" else (lambda v: v)
+        s = lambda x, w: made(plain_mlp(w, x, lambda v: F.leaky_relu(v, 0.2)).squeeze(-1))  # noqa: E731
         gw = [(w[k].clone().requires_grad_(), b[k].clone().requires_grad_()) for w, b in g0]
         dw = [(w[k].clone().requires_grad_(), b[k].clone().requires_grad_()) for w, b in d0]
         x_real = data.sample(key, 0, 4)[0]
@@ -446,10 +446,10 @@ def test_a_saved_discriminator_reloads_to_the_same_s(tmp_path, discriminator, ba
         s = runfolder.load_discriminator(f"{run_dir}/discriminator.pt")(x)
         expected, _ = trained._discrepancy(x.expand(2, 9, 2), None)
         torch.testing.assert_close(s, expected[k], atol=1e-5, rtol=1e-4)
-        if discriminator == "mlp" and batch_norm == "none":  # by hand: LeakyReLU(0.2) MLP, softplus for the hinge
+        if discriminator == "mlp" and batch_norm == "none":  # by hand: LeakyReLU(0.2) MLP, u^2 for the hinge
             weights = [(layer.weight[k].detach(), layer.bias[k].detach()) for layer in trained.D.layers]
             raw = plain_mlp(weights, x, lambda v: F.leaky_relu(v, 0.2)).squeeze(-1)
-            torch.testing.assert_close(s, F.softplus(raw) if run_dir.endswith("hinge") else raw, atol=1e-5, rtol=1e-4)
+            torch.testing.assert_close(s, raw * raw if run_dir.endswith("hinge") else raw, atol=1e-5, rtol=1e-4)
         if run_dir.endswith("hinge"):
             assert (s >= 0).all()  # the hinge's domain
 
@@ -482,26 +482,29 @@ def test_the_average_generator_is_an_exponential_moving_average_of_gs_weights_by
     torch.testing.assert_close(state["layers.0.weight"], average["layers.0.weight"][1], atol=1e-6, rtol=1e-5)
 
 
-@pytest.mark.parametrize("how", ["softplus", "square", "abs"])
-def test_s_is_made_non_negative_as_the_setting_says_where_the_loss_or_f_needs_it(how):
-    """For the hinge (and the power f), s = map(u) of the MLP's output u; for the logistic loss with an
-    f of either sign, s = u."""
-    setup = Setup(**{**TINY.__dict__, "nonnegative_s": how})
-    runs = [Run("hinge", seed=0, loss={"name": "hinge", "margin": 2.0}, f="identity"),
+@pytest.mark.parametrize("nonnegative, positive", [("softplus", "square"), ("square", "softplus"), ("abs", "abs")])
+def test_s_is_made_non_negative_as_the_settings_say_where_the_loss_or_f_needs_it(nonnegative, positive):
+    """s = map(u) of the MLP's output u: `nonnegative_s` where the loss needs s >= 0 (the hinge, whatever
+    its f), `positive_s` where only f needs s > 0 (the power f); s = u for the logistic loss with an f of
+    either sign."""
+    setup = Setup(**{**TINY.__dict__, "nonnegative_s": nonnegative, "positive_s": positive})
+    runs = [Run("hinge", seed=0, loss={"name": "hinge", "margin": 2.0}, f={"name": "power", "alpha": 3.0}),
             Run("power", seed=1, loss="lsif", f={"name": "power", "alpha": 3.0}),
             Run("plain", seed=2, loss="logistic", f="softplus")]
     trainer = Trainer(setup, runs, datasets.load("ring8"))
     x = torch.randn(3, 7, 2)
     s, _ = trainer._discrepancy(x, None)
     u = trainer.D(x).squeeze(-1)
-    expected = {"softplus": torch.log1p(torch.exp(u)), "square": u * u, "abs": u.abs()}[how]
-    torch.testing.assert_close(s[:2], expected[:2], atol=1e-6, rtol=1e-5)
+    by_hand = {"softplus": lambda v: torch.log1p(torch.exp(v)), "square": lambda v: v * v, "abs": torch.abs}
+    torch.testing.assert_close(s[0], by_hand[nonnegative](u[0]), atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(s[1], by_hand[positive](u[1]), atol=1e-6, rtol=1e-5)
     torch.testing.assert_close(s[2], u[2])
 
 
 def test_an_unknown_setting_is_refused_naming_it_and_the_known_values():
     for key, value, known in (("batch_norm", "sometimes", "['none', 'generator', 'both']"),
-                              ("nonnegative_s", "relu", "['abs', 'softplus', 'square']")):
+                              ("nonnegative_s", "relu", "['abs', 'softplus', 'square']"),
+                              ("positive_s", "exp", "['abs', 'softplus', 'square']")):
         with pytest.raises(ValueError, match=re.escape(f"unknown {key} {value!r}; known: {known}")):
             Trainer(Setup(**{**TINY.__dict__, key: value}), [Run("r", seed=0)], datasets.load("ring8"))
     with pytest.raises(ValueError, match=re.escape("ema must be in [0, 1) (0: off), got 1.0")):

@@ -59,7 +59,7 @@ def test_one_conv_step_matches_torch_layers_and_torch_optim(discriminator):
         def s(x):
             if discriminator == "dcgan":
                 raw = d_ref[k](x).reshape(b)
-                return (F.softplus(raw) if positive else raw), None
+                return (raw * raw if positive else raw), None  # the hinge's s >= 0: u^2 (nonnegative_s)
             encoder, decoder, offset = d_ref[k]
             code = encoder(x)
             energy = ((decoder(code) - x) ** 2).mean((1, 2, 3))
@@ -151,6 +151,6 @@ def test_a_saved_conv_run_is_rebuilt_from_the_architecture_registry(tmp_path, di
                                    atol=1e-6, rtol=1e-5)
         trainer.D.eval()
         with torch.no_grad():
-            expected = models.stacked_discrepancy(trainer.D, x.expand(len(runs), *x.shape), trainer.positive)[0][k]
+            expected = models.stacked_discrepancy(trainer.D, x.expand(len(runs), *x.shape), trainer.parametrisations)[0][k]
         trainer.D.train()
         torch.testing.assert_close(runfolder.load_discriminator(tmp_path / "d.pt")(x), expected, atol=1e-6, rtol=1e-5)

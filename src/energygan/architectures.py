@@ -96,8 +96,9 @@ def problems(setup, shape: tuple, pull_away: bool, dropout: bool) -> list[str]:
             found.append(f"discriminator: {name} halves the side {n_layers} times (n_layer_d), which {side} does not allow")
     if setup.batch_norm not in NORMALISED:
         found.append(f"unknown batch_norm {setup.batch_norm!r}; known: {list(NORMALISED)}")
-    if setup.nonnegative_s not in models.NONNEGATIVE:
-        found.append(f"unknown nonnegative_s {setup.nonnegative_s!r}; known: {sorted(models.NONNEGATIVE)}")
+    for key in ("nonnegative_s", "positive_s"):
+        if getattr(setup, key) not in models.NONNEGATIVE:
+            found.append(f"unknown {key} {getattr(setup, key)!r}; known: {sorted(models.NONNEGATIVE)}")
     if not 0 <= setup.ema < 1:
         found.append(f"ema must be in [0, 1) (0: off), got {setup.ema}")
     if setup.precision not in PRECISIONS:

@@ -285,7 +285,7 @@ def evaluate_runs(run_dirs: list[str], dataset: str, settings: dict, sources: li
     checked = settings["discriminator"]["samples"]
     floor, reference = settings["quality_floor"][spec.scorer], {}
     if spec.scorer == "classifier":
-        model, features = load_evaluator(sources[0])
+        model, test_stats = load_evaluator(sources[0])
         reference = {"inception_score": evaluator_metrics(sources[0])["test_inception_score"]}
     elif spec.scorer == "fidelity":
         scorer = fidelity.Scorer(real_images(dataset, prepared_dir, settings, draw=0), fidelity_settings(settings))
@@ -303,7 +303,7 @@ def evaluate_runs(run_dirs: list[str], dataset: str, settings: dict, sources: li
             if torch.isfinite(x).all():
                 if spec.scorer == "classifier":
                     probs, feats = classify(model, classifier_view(spec, x), settings["batch_size"])
-                    scores = image_scores(probs, feats, features, settings["min_share"])
+                    scores = image_scores(probs, feats, test_stats, settings["min_share"])
                 elif spec.scorer == "fidelity":
                     scores = scorer(fidelity.to_uint8(spec.to_unit(x)))
                 else:

@@ -20,10 +20,12 @@ def mlp(in_features: int, hidden: int, depth: int, out_features: int = 1,
     return nn.Sequential(*layers)
 
 
-# How a network's real output u becomes s >= 0 where the loss or f needs it (the hinge's s >= 0, the power
-# f's s > 0). softplus(u) saturates: once u is far below 0 on every input, s and its gradients vanish there
-# and the discriminator is dead. u^2 and |u| reach 0 at u = 0 with a gradient that does not vanish as |u|
-# grows. Every positive optimum is reachable with each.
+# How a network's real output u becomes s >= 0 where the loss needs it (the hinge: `setup.nonnegative_s`), or
+# s > 0 where only f does (the power f: `setup.positive_s`). softplus(u) saturates: once u is far below 0 on
+# every input, s and its gradients vanish there and the discriminator is dead (every hinge D on ring8 and on
+# MNIST, measured). u^2 and |u| reach 0 at u = 0 with a gradient that does not vanish as |u| grows, but their
+# zero set is a surface: a generator minimising the power f's s^(alpha - 1) collapsed onto it (ring8: LSIF /
+# power 1 mode of 8 with u^2, 7 with softplus). Every positive optimum is reachable with each.
 NONNEGATIVE = {"softplus": F.softplus, "square": torch.square, "abs": torch.abs}
 
 
@@ -48,6 +50,13 @@ class Discrepancy(nn.Module):
 
 def needs_positive(loss, nonlinearity=None) -> bool:
     return loss.domain != "real" or (nonlinearity is not None and nonlinearity.domain != "real")
+
+
+def parametrisation(loss, nonlinearity, nonnegative_s: str, positive_s: str) -> str | None:
+    """How a run's s is made non-negative (a name in NONNEGATIVE), or None where s is the net's output."""
+    if loss.domain != "real":
+        return nonnegative_s
+    return positive_s if nonlinearity.domain != "real" else None
 
 
 # --- stacked networks: K independent runs of one architecture, one batched computation ---------
@@ -236,16 +245,27 @@ def pull_away_term(codes: torch.Tensor) -> torch.Tensor:
     return (cosine ** 2 * off_diagonal).sum(dim=(1, 2)) / (n * (n - 1))
 
 
-def stacked_discrepancy(D: nn.Module, x: torch.Tensor, positive: torch.Tensor, keep_masks: list | None = None,
-                        nonnegative_s: str = "softplus"):
+class Parametrisations:
+    """Per run of a batch, how s is made non-negative (`parametrisation`'s names, None for none), as the
+    masks that stacked_discrepancy selects with (made once: a CUDA graph replays them)."""
+
+    def __init__(self, names: list, device=None):
+        self.names = list(names)
+        self.positive = torch.tensor([n is not None for n in names], device=device)
+        self.masks = {n: torch.tensor([m == n for m in names], device=device) for n in dict.fromkeys(names) if n}
+
+
+def stacked_discrepancy(D: nn.Module, x: torch.Tensor, how: Parametrisations, keep_masks: list | None = None):
     """s(x) [K, B] of stacked discriminators, and the encoder codes (autoencoder) or None.
 
-    Where run k needs s >= 0 (hinge) or s > 0 (power f), `positive[k]`: an MLP's output u becomes
-    nonnegative(u, nonnegative_s) and an autoencoder's energy (non-negative by construction) is used as it
+    Where run k needs s >= 0 (hinge) or s > 0 (power f), `how.names[k]`: an MLP's output u becomes
+    nonnegative(u, how.names[k]) and an autoencoder's energy (non-negative by construction) is used as it
     is; elsewhere s is the MLP's output, or the energy minus the run's learned offset (so that s can take
     either sign)."""
     if getattr(D, "autoencoder", False):
         energy, codes = D(x, keep_masks)
-        return torch.where(positive[:, None], energy, energy - D.offset[:, None]), codes
-    raw = D(x, keep_masks).squeeze(-1)
-    return torch.where(positive[:, None], nonnegative(raw, nonnegative_s), raw), None
+        return torch.where(how.positive[:, None], energy, energy - D.offset[:, None]), codes
+    s = raw = D(x, keep_masks).squeeze(-1)
+    for name, mask in how.masks.items():
+        s = torch.where(mask[:, None], nonnegative(raw, name), s)
+    return s, None

@@ -14,10 +14,13 @@ A verdict drawn from runs that did not train is no verdict, so every scoring job
 from __future__ import annotations
 
 import math
-
-import torch
+from typing import TYPE_CHECKING
 
 from .registry import parse
+
+if TYPE_CHECKING:
+    import torch
+# torch is imported where a discriminator is checked: the summary and the DAG read CHECKS without it
 
 SCORERS = ("classifier", "density", "fidelity")  # energygan.datasets' scorers, each with a floor here
 
@@ -64,6 +67,7 @@ def discriminator_checks(discrepancy, data: torch.Tensor, samples: torch.Tensor,
     range): the means on data and samples, the spread (std over the three pooled) in units of `scale`,
     whether D is dead (spread below `dead_below`), and the mean norm of the input gradient of s at the
     samples, in units of `scale` (what the generator's step follows)."""
+    import torch
     with torch.no_grad():
         s = [discrepancy(x).double() for x in (data, samples, noise)]
     pooled = torch.cat(s)

@@ -126,11 +126,11 @@ def load_discriminator(path: str | Path, dropout_masks: int = DROPOUT_MASKS):
     from . import models, rng
     net, meta = _rebuild(path, "discriminator")
     net.requires_grad_(False)
-    positive, shape = torch.tensor([bool(meta["positive"])]), meta["arguments"]["shape"]
+    how, shape = models.Parametrisations([meta["parametrisation"]]), meta["arguments"]["shape"]
     rate = meta.get("dropout", 0.0)
 
     def s(x, masks=None):
-        return models.stacked_discrepancy(net, x, positive, masks, meta["nonnegative_s"])[0][0]
+        return models.stacked_discrepancy(net, x, how, masks)[0][0]
 
     def discrepancy(x):
         x = x.reshape(1, len(x), *shape)

@@ -58,7 +58,8 @@ class Setup:
     d_steps: int = 1                    # discriminator steps per generator step
     dropout: float = 0.5
     batch_norm: str = "none"            # none | generator | both: which nets (architectures.NORMALISED, and why)
-    nonnegative_s: str = "softplus"     # how an MLP's output becomes s >= 0 where needed: models.NONNEGATIVE
+    nonnegative_s: str = "square"       # how an MLP's output becomes s >= 0 where the loss needs it: models.NONNEGATIVE
+    positive_s: str = "softplus"        # ... and s > 0 where only f needs it (the power f)
     # decay of an exponential moving average of G's weights (0: off); the fixed samples, the saved
     # generators (scored and probed) and the snapshots are the average's, D trains against G itself
     ema: float = 0.0
@@ -109,8 +110,10 @@ class Trainer:
         self.f_fns = [nonlinearities.make(r.f) for r in runs]
         self.loss_groups = _groups([label(r.loss) for r in runs], self.loss_fns, self.device)
         self.f_groups = _groups([label(r.f) for r in runs], self.f_fns, self.device)
-        # which runs need s >= 0 (hinge) or s > 0 (power f): see models.stacked_discrepancy
-        self.positive = torch.tensor([models.needs_positive(l, f) for l, f in zip(self.loss_fns, self.f_fns)], **dev)
+        # how each run's s is made s >= 0 (hinge) or s > 0 (power f): see models.stacked_discrepancy
+        self.parametrisations = models.Parametrisations(
+            [models.parametrisation(l, f, setup.nonnegative_s, setup.positive_s) for l, f in zip(self.loss_fns, self.f_fns)],
+            self.device)
         self.dropout = torch.tensor([r.dropout_d for r in runs], **dev)
         self.pt_weight = torch.tensor([r.pt_weight for r in runs], **dev)
         self.dataset = datasets.get(setup.dataset)
@@ -159,7 +162,7 @@ class Trainer:
     def _discrepancy(self, x, masks):
         """s(x) [K, B] for every run, and the encoder codes (autoencoder) or None; in fp32 whatever the
         step's precision: the losses and the pull-away term are taken in fp32."""
-        s, codes = models.stacked_discrepancy(self.D, x, self.positive, masks, self.setup.nonnegative_s)
+        s, codes = models.stacked_discrepancy(self.D, x, self.parametrisations, masks)
         return s.float(), None if codes is None else codes.float()
 
     def _generate(self, stream, tick, batch):
@@ -362,12 +365,11 @@ class Trainer:
         return states
 
     def discriminator_state(self, k: int) -> dict:
-        """Run k's discriminator alone, with its architecture, build arguments, `positive` and `nonnegative_s`
-        (how s is formed from its output: see models.stacked_discrepancy)."""
+        """Run k's discriminator alone, with its architecture, build arguments, how s is made non-negative
+        (see models.stacked_discrepancy) and its dropout rate (runfolder.load_discriminator)."""
         state = {name: p[k].detach().cpu().clone() for name, p in self.D.state_dict().items()}
         return {**state, "meta.architecture": self.setup.discriminator, "meta.arguments": self.d_arguments,
-                "meta.dataset": self.setup.dataset, "meta.positive": bool(self.positive[k]),
-                "meta.nonnegative_s": self.setup.nonnegative_s,
+                "meta.dataset": self.setup.dataset, "meta.parametrisation": self.parametrisations.names[k],
                 "meta.dropout": self.setup.dropout if self.runs[k].dropout_d else 0.0}
 
     def curves(self, k: int):

@@ -51,7 +51,7 @@ def test_dry_run_whole_dag(workdir, configfile):
     assert {r for r in counts if r.startswith("probe_")} == {f"probe_{name}" for name in probed}
     assert counts["title_question"] == 1
     # every sampled run of the grid search is made once (the dry run lists each run's files)
-    default = 12 + 8  # GAN: one architecture x 12 optimiser settings; EBGAN: 2 x dropout x PT (no sweep, no ablation)
+    default = 12 + 4  # GAN: one architecture x 12 optimiser settings; EBGAN: 1 x dropout x PT (no sweep, no ablation)
     grid_runs = {"config/config.yaml": default, "config/paper.yaml": 6144 + 1024 + 8 + 256,
                  "config/paper_slice.yaml": 192 + 32 + 8 + 16, "config/speed_settings.yaml": default,
                  "config/speed_settings_paper.yaml": default}[configfile]

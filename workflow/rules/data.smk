@@ -6,6 +6,7 @@ rule fetch_mnist:
         MNIST_RAW,
     params:
         settings=as_json({"sources": config["mnist"]["sources"]}),
+    priority: DATA_FIRST
     log:
         "logs/data/fetch_mnist.log",
     shell:
@@ -17,6 +18,7 @@ rule prepare_mnist:
         MNIST_RAW,
     output:
         MNIST_PREPARED,
+    priority: DATA_FIRST
     log:
         "logs/data/prepare_mnist.log",
     shell:
@@ -28,6 +30,7 @@ rule fetch_lsun:
         "data/lsun/zip/{category}_train_lmdb.zip",
     params:
         settings=lambda w: as_json({"category": w.category, "url": config["lsun"]["url"]}),
+    priority: DATA_FIRST
     log:
         "logs/data/fetch_lsun_{category}.log",
     shell:
@@ -41,6 +44,7 @@ rule convert_lsun:
         directory("data/lsun/{category}"),
     params:
         convert=lambda w: as_json({k: config["lsun"][k] for k in ("max_images", "image_size", "shard_size")}),
+    priority: DATA_FIRST
     log:
         "logs/data/convert_lsun_{category}.log",
     shell:

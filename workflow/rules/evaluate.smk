@@ -29,7 +29,7 @@ rule build_evaluator:
         MNIST_PREPARED,
     output:
         EVALUATOR,
-    priority: max([s.steps for s in SHARDS], default=0) + 1  # before any training job: every MNIST score waits for it
+    priority: DATA_FIRST - 1  # after the data, before any training job: every MNIST score waits for it
     params:
         settings=as_json(EVAL["classifier"]),
     log:
