@@ -41,10 +41,11 @@ ROLES = {"generator": GENERATORS, "discriminator": DISCRIMINATORS}
 # statistics of the batch it is given, and real and fake batches are given apart (as in DCGAN), so each
 # batch's own mean and spread are taken out of the normalised features: an MLP discriminator then cannot
 # see, nor pass to G a gradient against, how far the fake batch's hidden features sit from the real one's.
-# Measured on MNIST (default nets, logistic + softplus, 3,000 steps, lr 2e-4; the engine and a one-model
-# torch loop alike): `both` IS 1.03 (noise), `generator` IS 5.0, `both` with real and fake normalised
-# together in one batch IS 3.8 (benchmarks/batch_norm_quality.py). A convolutional discriminator pools the
-# statistics over positions too, and trains with `both` (DCGAN's choice).
+# Measured on MNIST (benchmarks/batch_norm_quality.py: default nets, logistic + softplus, 3,000 steps, lr
+# 2e-4, 2 seeds; benchmarks/measured/batch_norm_quality.csv): `both` IS 1.06 in the engine and 1.15 in a
+# one-model torch loop (noise), `generator` 4.38 and 4.56, `none` 1.02 and 1.00; the torch loop with real and
+# fake normalised together in one batch 3.29. A convolutional discriminator pools the statistics over
+# positions too, and trains with `both` (DCGAN's choice).
 NORMALISED = {"none": (), "generator": ("generator",), "both": ("generator", "discriminator")}
 
 

@@ -50,6 +50,15 @@ def timing(run_steps: int, t0: float) -> dict:
     return {"wall_time_s": round(wall, 2), "run_steps_per_s": round(run_steps / max(wall, 1e-9), 1)}
 
 
+def generators(trainer: Trainer, k: int) -> dict:
+    """Run k's generators by the file they are saved in: the sampled one, and G itself where its weights are
+    averaged (runfolder.RAW_GENERATOR: what D was trained against)."""
+    states = {runfolder.GENERATOR: trainer.generator_state(k)}
+    if trainer.G_average is not None:
+        states[runfolder.RAW_GENERATOR] = trainer.generator_state(k, averaged=False)
+    return states
+
+
 class BatchJob:
     """A batch of runs training in a job: its trainer, resumed from its checkpoint, its snapshots and
     its runs' folders once done."""
@@ -74,7 +83,7 @@ class BatchJob:
     def _keep_snapshot(self, trainer: Trainer) -> None:
         if trainer.progress.step in self.snapshot_steps:
             for k, run_dir in enumerate(self.run_dirs):
-                runfolder.write_snapshot(run_dir, trainer.progress.step, trainer.generator_states(k),
+                runfolder.write_snapshot(run_dir, trainer.progress.step, generators(trainer, k),
                                          trainer.discriminator_state(k))
 
     @property
@@ -99,7 +108,7 @@ class BatchJob:
                 manifest = {"run": asdict(run), "setup": asdict(trainer.setup), "status": trainer.progress.status[k],
                             "diverged_step": trainer.progress.diverged_step[k], "steps_done": trainer.progress.step,
                             "batch_runs": len(self.runs), "wall_time_s": round(time.time() - self.t0, 2), **env}
-                runfolder.write_training_outputs(run_dir, trainer.generator_states(k), trainer.discriminator_state(k),
+                runfolder.write_training_outputs(run_dir, generators(trainer, k), trainer.discriminator_state(k),
                                                  samples[k], means, trainer.curves(k), manifest)
         if Path(self.checkpoint).exists():
             os.remove(self.checkpoint)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import architectures, datasets, files, losses, models, nonlinearities, rng, runfolder
+from . import architectures, datasets, files, losses, models, nonlinearities, rng
 from .optimizers import StackedOptimizer
 from .precision import matmul_precision
 from .registry import label
@@ -355,14 +355,6 @@ class Trainer:
         state = {name: p[k].detach().cpu().clone() for name, p in net.state_dict().items()}
         return {**state, "meta.architecture": self.setup.generator, "meta.arguments": self.g_arguments,
                 "meta.dataset": self.setup.dataset}
-
-    def generator_states(self, k: int) -> dict:
-        """Run k's generators by the file they are saved in: the sampled one, and G itself where its weights
-        are averaged (runfolder.RAW_GENERATOR)."""
-        states = {runfolder.GENERATOR: self.generator_state(k)}
-        if self.G_average is not None:
-            states[runfolder.RAW_GENERATOR] = self.generator_state(k, averaged=False)
-        return states
 
     def discriminator_state(self, k: int) -> dict:
         """Run k's discriminator alone, with its architecture, build arguments, how s is made non-negative

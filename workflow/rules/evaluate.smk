@@ -29,7 +29,7 @@ rule build_evaluator:
         MNIST_PREPARED,
     output:
         EVALUATOR,
-    priority: DATA_FIRST - 1  # after the data, before any training job: every MNIST score waits for it
+    priority: LONGEST - 1  # beside the longest training job, before the others: every MNIST score waits for it
     params:
         settings=as_json(EVAL["classifier"]),
     log:
