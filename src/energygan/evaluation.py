@@ -248,13 +248,11 @@ def fidelity_settings(settings: dict) -> dict:
 
 def held_out(dataset: str, prepared_dir: str | None, settings: dict, count: int) -> torch.Tensor:
     """`count` real samples no run trained on, in the generator's range: test digits (classifier-scored
-    datasets, as the dataset trains on them: padded for mnist32), the scored set's first training images
-    (fidelity), fresh samples from P (a known density)."""
+    datasets, as the dataset trains on them: padded for mnist32) or fresh samples from P (a known density).
+    Colour images have no test split here: their scoring job checks D on the images it scores against."""
     spec = datasets.get(dataset)
     if spec.scorer == "classifier":
         return spec.from_unit(datasets.load(dataset, prepared_dir, "test").images[:count].float() / 255)
-    if spec.scorer == "fidelity":
-        return spec.from_unit(real_images(dataset, prepared_dir, settings, draw=0)[:count].float() / 255)
     return target_samples(datasets.mixture(dataset), settings, draw=1)[:count]
 
 
@@ -288,12 +286,15 @@ def evaluate_runs(run_dirs: list[str], dataset: str, settings: dict, sources: li
         model, test_stats = load_evaluator(sources[0])
         reference = {"inception_score": evaluator_metrics(sources[0])["test_inception_score"]}
     elif spec.scorer == "fidelity":
-        scorer = fidelity.Scorer(real_images(dataset, prepared_dir, settings, draw=0), fidelity_settings(settings))
+        real = real_images(dataset, prepared_dir, settings, draw=0)
+        scorer = fidelity.Scorer(real, fidelity_settings(settings))
     else:
         data = datasets.mixture(dataset)
         p_samples = target_samples(data, settings)
         reference = {"modes": len(data.means)}
-    data_in, noise = held_out(dataset, prepared_dir, settings, checked), off_data(dataset, settings, checked)
+    data_in = spec.from_unit(real[:checked].float() / 255) if spec.scorer == "fidelity" else \
+        held_out(dataset, prepared_dir, settings, checked)
+    noise = off_data(dataset, settings, checked)
     for run_dir in map(Path, run_dirs):
         manifest = runfolder.read_manifest(run_dir)
         scores, checks = nan_scores(dataset), dict.fromkeys(quality.CHECKS)

@@ -37,16 +37,16 @@ def nonnegative(u: torch.Tensor, how: str) -> torch.Tensor:
 
 
 class Discrepancy(nn.Module):
-    """s(x) = net(x), made non-negative (`nonnegative_s`, see NONNEGATIVE) where the loss or f needs s >= 0
-    (hinge) or s > 0 (power)."""
+    """The theory's s(x) = net(x), passed through softplus where the loss or f needs s >= 0 (hinge) or s > 0
+    (power): fitted from samples to a fixed Q (energygan.theory), where softplus reaches every optimum."""
 
-    def __init__(self, net: nn.Module, positive: bool, nonnegative_s: str = "softplus"):
+    def __init__(self, net: nn.Module, positive: bool):
         super().__init__()
-        self.net, self.positive, self.how = net, positive, nonnegative_s
+        self.net, self.positive = net, positive
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         s = self.net(x).squeeze(-1)
-        return nonnegative(s, self.how) if self.positive else s
+        return F.softplus(s) if self.positive else s
 
 
 def needs_positive(loss, nonlinearity=None) -> bool:
