@@ -19,6 +19,7 @@ import pandas as pd
 from . import datasets, files, report
 from .grid_search import VERDICTS, matches
 from .statistics import bootstrap_interval
+from .summary import dead, worked
 
 RUN_KEYS = ["dataset", "discriminator", "loss", "f", "pt_weight"]
 SELECTABLE = RUN_KEYS + ["loss_name"]  # what config's title_question.groups may select runs by
@@ -39,7 +40,6 @@ def per_setting(probes: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """Mean of each probe per (dataset, discriminator, loss, f, pull-away weight) at the end of training, with
     how many runs it rests on, how many of them diverged (and so have no probe), work (quality floor) and
     have a dead discriminator."""
-    from .summary import dead, worked
     runs = final(probes)
     grouped = runs.groupby(RUN_KEYS, sort=False)
     table = grouped[[c for c in columns if c in runs]].mean()
