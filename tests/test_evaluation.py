@@ -14,32 +14,53 @@ def one_hot(classes, n=10):
     return torch.nn.functional.one_hot(torch.as_tensor(classes), n).double()
 
 
+def logs(probs) -> torch.Tensor:
+    """log p(y|x), as the scores take them (log 0 = -inf)."""
+    return torch.as_tensor(probs, dtype=torch.float64).log()
+
+
 # --- inception score and EBGAN's variant -------------------------------------------------------
 
 def test_inception_score_of_confident_balanced_predictions_is_the_number_of_classes():
-    assert evaluation.inception_score(one_hot(torch.arange(1000) % 10)) == pytest.approx(10.0, rel=1e-12)
-    assert evaluation.inception_score(one_hot(torch.arange(300) % 3, n=10)) == pytest.approx(3.0, rel=1e-12)
+    assert evaluation.inception_score(logs(one_hot(torch.arange(1000) % 10))) == pytest.approx(10.0, rel=1e-12)
+    assert evaluation.inception_score(logs(one_hot(torch.arange(300) % 3, n=10))) == pytest.approx(3.0, rel=1e-12)
 
 
 def test_inception_score_of_constant_predictions_is_one():
     soft = torch.softmax(torch.randn(10, dtype=torch.float64), 0)
-    assert evaluation.inception_score(soft.expand(500, 10)) == pytest.approx(1.0, abs=1e-12)
-    assert evaluation.inception_score(one_hot([4] * 500)) == pytest.approx(1.0, abs=1e-12)
+    assert evaluation.inception_score(logs(soft.expand(500, 10))) == pytest.approx(1.0, abs=1e-12)
+    assert evaluation.inception_score(logs(one_hot([4] * 500))) == pytest.approx(1.0, abs=1e-12)
 
 
 def test_inception_score_matches_a_hand_computation():
     probs = torch.tensor([[0.5, 0.5], [1.0, 0.0]], dtype=torch.float64)
     # p(y) = (0.75, 0.25); KL rows: 0.5 ln(0.5/0.75) + 0.5 ln(0.5/0.25), ln(1/0.75)
     kl = [0.5 * math.log(2 / 3) + 0.5 * math.log(2), math.log(4 / 3)]
-    assert evaluation.inception_score(probs) == pytest.approx(math.exp(sum(kl) / 2), rel=1e-12)
+    assert evaluation.inception_score(logs(probs)) == pytest.approx(math.exp(sum(kl) / 2), rel=1e-12)
 
 
 def test_ebgan_score_runs_the_kl_the_other_way():
     probs = torch.tensor([[0.5, 0.5], [0.9, 0.1]], dtype=torch.float64)
     marginal = [0.7, 0.3]
     kl = [sum(m * math.log(m / p) for m, p in zip(marginal, row)) for row in probs.tolist()]
-    assert evaluation.ebgan_score(probs) == pytest.approx(sum(kl) / 2, rel=1e-12)
-    assert evaluation.ebgan_score(torch.full((50, 10), 0.1, dtype=torch.float64)) == pytest.approx(0, abs=1e-12)
+    assert evaluation.ebgan_score(logs(probs)) == pytest.approx(sum(kl) / 2, rel=1e-12)
+    assert evaluation.ebgan_score(logs(torch.full((50, 10), 0.1))) == pytest.approx(0, abs=1e-12)
+
+
+def test_ebgan_score_has_no_floor_where_a_class_is_all_but_ruled_out():
+    # confident logits: log p(y|x) down to about -60, where a floor of 1e-12 (log -27.6) used to cap each term
+    logits = torch.tensor([[30.0, 0.0, -30.0], [-30.0, 30.0, 0.0], [0.0, -25.0, 25.0], [1.0, 2.0, 3.0]],
+                          dtype=torch.float64)
+    log_probs = torch.log_softmax(logits, 1)
+    assert log_probs.min() < math.log(1e-12)
+    rows = [[math.exp(v) for v in row] for row in logits.tolist()]
+    rows = [[math.log(v / sum(row)) for v in row] for row in rows]  # log p(y|x) by hand, in float64
+    marginal = [sum(math.exp(row[k]) for row in rows) / len(rows) for k in range(3)]
+    expected = sum(sum(m * (math.log(m) - row[k]) for k, m in enumerate(marginal)) for row in rows) / len(rows)
+    assert evaluation.ebgan_score(log_probs) == pytest.approx(expected, rel=1e-9)
+    floored = sum(sum(m * (math.log(m) - max(row[k], math.log(1e-12))) for k, m in enumerate(marginal))
+                  for row in rows) / len(rows)
+    assert expected - floored > 1.0  # the floor would have lowered I' by more than one nat
 
 
 # --- Frechet distance -------------------------------------------------------------------------

@@ -4,23 +4,16 @@ import pytest
 
 from energygan import grid_search
 
-SETTINGS = {"confidence": 0.95, "bootstrap": 500, "seed": 0, "min_runs": 2}
+SETTINGS = {"confidence": 0.95, "bootstrap": 500, "seed": 0, "min_units": 2, "min_working": 1}
 
 
 def runs_table(rows):
-    """rows: (experiment, pt_weight, n_layer_g, n_layer_d, status, score); a run works from a score of 3 on, and
-    a score of exactly 1 marks its discriminator dead."""
+    """rows: (experiment, pt_weight, n_layer_g, n_layer_d, status, score); the architecture is the two depths
+    (widths fixed), a run works from a score of 3 on, and a score of exactly 1 marks its discriminator dead."""
     table = pd.DataFrame(rows, columns=["experiment", "pt_weight", "n_layer_g", "n_layer_d", "status", "ebgan_score"])
     return table.assign(frechet_distance=100.0 - table["ebgan_score"].fillna(0), optim_d="adam", optim_g="adam", lr=0.001,
+                        size_g=100, size_d=32, dropout_d=False, seed=0,
                         works=table["ebgan_score"] >= 3, d_dead=table["ebgan_score"] == 1)
-
-
-@pytest.mark.parametrize("low, high, runs, expected", [
-    (0.6, 0.9, 10, "supported"), (0.1, 0.4, 10, "refuted"), (0.4, 0.7, 10, "not established at this scale"),
-    (0.6, 0.9, 1, "not established at this scale"), (0.5, 0.9, 10, "not established at this scale"),
-])
-def test_verdict_from_the_interval_and_the_number_of_runs(low, high, runs, expected):
-    assert grid_search.verdict(low, high, runs, 10, min_runs=2) == expected
 
 
 def test_histogram_counts_every_run_exactly_once_diverged_in_a_bin_of_its_own():
@@ -59,12 +52,42 @@ def test_claims_compare_families_with_diverged_runs_below_every_score():
     # EBGAN {2, 0.2, 3} vs GAN {1, -inf, 0.5}: 2 beats all 3, 0.2 beats only -inf, 3 beats all 3 -> 7/9
     assert all_runs["P(A > B)"] == pytest.approx(7 / 9)
     assert (all_runs["runs_A"], all_runs["runs_B"], all_runs["diverged_B"]) == (3, 3, 1)
+    assert (all_runs["architectures_A"], all_runs["working_A"], all_runs["working_B"]) == (3, 1, 0)
+    assert all_runs["working share A - B"] == pytest.approx(1 / 3)
+    # GAN has no run that works: whatever the interval, nothing is decided
+    assert all_runs["verdict"] == "not established at this scale"
     shallow = table.iloc[1]  # nLayer <= 3: EBGAN {0.2, 3} vs GAN {-inf, 0.5}: 0.2 beats -inf; 3 beats both -> 3/4
     assert shallow["P(A > B)"] == pytest.approx(3 / 4) and shallow["runs_A"] == 2
-    pt = table.iloc[2]  # EBGAN-PT {1.5, 1} vs EBGAN {2, 0.2, 3}: each beats only 0.2 -> 2/6
-    assert pt["P(A > B)"] == pytest.approx(2 / 6)
-    assert set(table["verdict"]) <= set(grid_search.VERDICTS) and (table["scale"] == "test scale").all()
+    # EBGAN-PT against EBGAN, paired on the architecture: (5,5) 1.5 vs 2 loses, (3,3) 1 vs 3 loses; (2,2) unpaired
+    pt = table.iloc[2]
+    assert pt["P(A > B)"] == 0.0 and (pt["runs_A"], pt["runs_B"]) == (2, 2) and "paired" in pt["design"]
+    assert "Figure 4" not in pt.name and "this pipeline's question" in pt.name
+    assert (table["scale"] == "test scale").all()
     assert table.iloc[3]["runs_B"] == 3  # the fair GAN sub-grid: lr 0.001 is every GAN run here
+
+
+def test_a_verdict_needs_architectures_and_working_runs_on_both_sides():
+    # A: 4 architectures x 2 runs, all working, far above B (4 architectures, 2 of 8 runs working)
+    rows = [("eb", 0.0, g, d, "ok", 5.0 + g) for g in (2, 3) for d in (2, 3) for _ in range(2)]
+    rows += [("gan", 0.0, g, d, "ok", 3.0 if (g, d) == (2, 2) else 0.5) for g in (2, 3) for d in (2, 3) for _ in range(2)]
+    runs = grid_search.family_runs(runs_table(rows), {"GAN": {"experiment": "gan"},
+                                                     "EBGAN": {"experiment": "eb", "where": {"pt_weight": 0.0}},
+                                                     "EBGAN-PT": {"experiment": "eb", "where": {"pt_weight": 0.1}}})
+    a, b = runs[runs["family"] == "EBGAN"], runs[runs["family"] == "GAN"]
+    row = grid_search.compare("c", a, b, ("A", "B"), {**SETTINGS, "min_units": 4, "min_working": 2}, "s")
+    assert (row["architectures_A"], row["architectures_B"], row["working_A"], row["working_B"]) == (4, 4, 8, 2)
+    assert row["P(A > B)"] == 1.0 and row["verdict"] == "supported"
+    assert row["working share A - B"] == pytest.approx(1 - 2 / 8)
+    assert grid_search.compare("c", a, b, ("A", "B"), {**SETTINGS, "min_units": 5, "min_working": 2}, "s")["verdict"] \
+        == "not established at this scale"
+    assert grid_search.compare("c", a, b, ("A", "B"), {**SETTINGS, "min_units": 4, "min_working": 3}, "s")["verdict"] \
+        == "not established at this scale"
+
+
+def test_runs_of_one_architecture_are_one_unit():
+    runs = runs_table([("gan", 0.0, 2, 2, "ok", 1.0), ("gan", 0.0, 2, 2, "ok", 2.0), ("gan", 0.0, 3, 2, "ok", 2.0)])
+    labels = grid_search.architectures(runs)
+    assert labels[0] == labels[1] != labels[2] and len(set(labels)) == 2
 
 
 def test_family_table_quantiles_and_threshold_shares_include_diverged_runs():

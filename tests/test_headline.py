@@ -22,7 +22,9 @@ def runs_table():
 
 def test_best_and_worst_pair_by_the_mean_over_finished_runs(tmp_path):
     files.write_csv(runs_table(), tmp_path / "runs.csv")
-    verdicts = pd.DataFrame({"claim": ["A beats B", "C beats D", "E"], "verdict": ["supported", "supported", "refuted"]})
+    verdicts = pd.DataFrame({"claim": ["A beats B (all runs)", "A beats B (all runs; deep)", "E"],
+                             "verdict": ["supported", "supported", "refuted"], "runs_A": [8, 4, 2],
+                             "working_A": [3, 1, 0], "scale": "g: 8 runs, 5000 steps"})
     files.write_csv(verdicts, tmp_path / "verdicts.csv")
     (tmp_path / "evaluator").mkdir()
     files.write_json({"test_accuracy": 0.9918, "test_inception_score": 9.75}, tmp_path / "evaluator/metrics.json")
@@ -40,7 +42,11 @@ def test_best_and_worst_pair_by_the_mean_over_finished_runs(tmp_path):
                                              "score": "kl_p_q"}
     assert record["verdicts"]["grid_search"] == {
         "counts": {"supported": 2, "refuted": 1, "not established at this scale": 0},
-        "claims": {"A beats B": "supported", "C beats D": "supported", "E": "refuted"}}
+        "claims": {"a_beats_b_all_runs": {"verdict": "supported", "runs_A": 8, "working_A": 3,
+                                          "scale": "g: 8 runs, 5000 steps"},
+                   "a_beats_b_all_runs_deep": {"verdict": "supported", "runs_A": 4, "working_A": 1,
+                                               "scale": "g: 8 runs, 5000 steps"},
+                   "e": {"verdict": "refuted", "runs_A": 2, "working_A": 0, "scale": "g: 8 runs, 5000 steps"}}}
     assert record["evaluator"] == {"test_accuracy": 0.9918}
 
 
@@ -51,3 +57,10 @@ def test_pairs_are_ranked_by_the_headline_score_of_their_dataset():
     runs = pd.DataFrame({"experiment": "m", "dataset": "ring8", "loss": ["logistic", "lsif"], "f": "identity",
                          "status": "ok", "kl_p_q": [0.5, 0.1], "modes_covered": [8, 2], "works": True, "d_dead": False})
     assert headline.experiment_metrics(runs)["best"] == "lsif, identity"  # the headline score is kl_p_q, not modes
+
+
+def test_short_keys_are_slugs_made_unique():
+    taken = set()
+    assert headline.short_key("EBGAN's I' lies to the right of GAN's (all runs; Figure 2)", taken) == \
+        "ebgan_s_i_lies_to_the_right_of_gan_s_all_runs_fi"
+    assert headline.short_key("E", taken) == "e" and headline.short_key("e!", taken) == "e_"

@@ -4,20 +4,22 @@ import pytest
 
 from energygan import title_question as tq
 
-VERDICTS = {"confidence": 0.95, "bootstrap": 500, "seed": 0, "min_runs": 4}
-SPEC = {"statistic": "spearman", "groups": {"logistic GAN": {"loss_name": "logistic"}, "EBGAN": {"loss_name": "hinge"}},
-        "tolerances": {"tracks": 0.5, "no_better": 0.1, "flat": 0.1, "dead_below": 0.001}, "verdicts": VERDICTS,
+VERDICTS = {"confidence": 0.95, "bootstrap": 500, "seed": 0, "min_units": 4}
+SPEC = {"statistic": "spearman",
+        "groups": {"logistic GAN": {"loss_name": "logistic", "f": ["identity", "softplus", "softminus"]},
+                   "EBGAN": {"discriminator": "autoencoder", "loss_name": "hinge", "f": "identity"}},
+        "tolerances": {"tracks": 0.5, "no_better": 0.1, "flat": 0.1}, "verdicts": VERDICTS,
         "plane": {"extent": 3.0, "points": 11}, "kde_samples": 100, "samples": 50}
 
 
-def probe_rows(loss_name, dataset, values: dict, runs=4, fraction=1.0):
+def probe_rows(loss_name, dataset, values: dict, runs=4, fraction=1.0, works=lambda seed: seed % 2 == 0,
+               dead=lambda seed: seed == 3, f="identity", discriminator="mlp"):
     rows = []
     for seed in range(runs):
         rows.append({"experiment": f"{dataset}_x", "run_id": f"{loss_name}{seed}", "dataset": dataset,
-                     "discriminator": "mlp", "loss_name": loss_name, "loss": loss_name, "f": "identity", "pt_weight": 0.0,
-                     "seed": seed, "status": "ok", "step": int(100 * fraction), "fraction": fraction,
-                     "works": seed % 2 == 0, "d_dead": seed == 3,
-                     **{k: v + 0.01 * seed for k, v in values.items()}})
+                     "discriminator": discriminator, "loss_name": loss_name, "loss": loss_name, "f": f,
+                     "pt_weight": 0.0, "seed": seed, "status": "ok", "step": int(100 * fraction), "fraction": fraction,
+                     "works": works(seed), "d_dead": dead(seed), **{k: v + 0.01 * seed for k, v in values.items()}})
     return rows
 
 
@@ -42,23 +44,43 @@ def test_difference_verdict_no_better_within_the_margin():
     assert few["verdict"] == "not established at this scale" and few["runs"] == "2 vs 4"
 
 
-def test_claims_from_probes_at_the_end_of_training_only():
-    rows = (probe_rows("logistic", "ring8", {"plane_energy_difference_spearman": 0.8, "plane_energy_spearman": 0.6})
+def test_claims_use_working_runs_with_a_live_d_of_each_group_at_the_end_of_training():
+    every = dict(works=lambda seed: seed < 4, dead=lambda seed: False)
+    ebgan = dict(discriminator="autoencoder", **every)
+    rows = (probe_rows("logistic", "ring8", {"plane_energy_difference_spearman": 0.8, "plane_energy_spearman": 0.6},
+                       runs=6, works=lambda seed: seed != 4, dead=lambda seed: seed == 5)
+            # outside the logistic group: the power f (s > 0 forced on s* = log q/p); an MLP hinge run is not EBGAN
+            + probe_rows("logistic", "ring8", {"plane_energy_difference_spearman": -0.9, "plane_energy_spearman": -0.9},
+                         f="power_alpha3", **every)
+            + probe_rows("hinge", "ring8", {"plane_energy_spearman": 0.9, "spread_in_margins": 0.9}, **every)
             + probe_rows("hinge", "ring8", {"plane_energy_difference_spearman": 0.0, "plane_energy_spearman": -0.3,
-                                            "spread_in_margins": 0.02, "spread_pq_in_margins": 0.5})
-            + probe_rows("hinge", "mnist", {"spread_in_margins": 0.5, "spread_pq_in_margins": 0.5})
-            # dead discriminators: s constant on data and samples alike, left out of the flatness claim
-            + [{**row, "spread_in_margins": 0.0, "spread_pq_in_margins": 0.0} for row in probe_rows("hinge", "mnist", {})]
+                                            "spread_in_margins": 0.02, "gap_in_margins": 0.4}, **ebgan)
+            + probe_rows("hinge", "mnist", {"spread_in_margins": 0.5, "gap_in_margins": 0.1}, **ebgan)
+            # dead discriminators (flat off the data too) and runs below the quality floor: left out, whatever s
+            + [{**row, "run_id": f"dead{row['seed']}", "d_dead": True, "spread_in_margins": 0.0}
+               for row in probe_rows("hinge", "mnist", {}, **ebgan)]
+            + [{**row, "run_id": f"bad{row['seed']}", "works": False, "spread_in_margins": 0.0}
+               for row in probe_rows("hinge", "mnist", {}, **ebgan)]
             # a snapshot half-way through, which would flip every verdict were it counted
-            + probe_rows("logistic", "ring8", {"plane_energy_difference_spearman": -0.9, "plane_energy_spearman": -0.9}, fraction=0.5)
-            + probe_rows("hinge", "ring8", {"spread_in_margins": 0.9}, fraction=0.5))
+            + probe_rows("logistic", "ring8", {"plane_energy_difference_spearman": -0.9, "plane_energy_spearman": -0.9},
+                         fraction=0.5, **every)
+            + probe_rows("hinge", "ring8", {"spread_in_margins": 0.9}, fraction=0.5, **ebgan))
     claims = tq.claims(pd.DataFrame(rows), SPEC, "test scale")
     assert claims["verdict"].tolist() == ["supported", "supported", "supported", "refuted"]
+    # logistic seeds 0-3 (seed 4 below the floor, seed 5's D dead): 0.8 + 0.015
     assert claims.loc[0, "mean"] == pytest.approx(0.815)
+    assert "4 of 6 runs used; left out: 0 diverged, 1 below the quality floor, 1 with a dead D" in claims.loc[0, "measure"]
     assert claims.loc[1, "mean"] == pytest.approx(-0.3 - 0.6) and claims.loc[1, "runs"] == "4 vs 4"
+    assert claims.loc[2, "mean"] == pytest.approx(0.035) and "energy gap (mean s on Q - on P) 0.415 m" in claims.loc[2, "measure"]
     assert claims.loc[3, "mean"] == pytest.approx(0.515) and claims.loc[3, "runs"] == "4"
-    assert "a dead D: 4 of 8" in claims.loc[3, "measure"] and "a dead D: 0 of 4" in claims.loc[2, "measure"]
+    assert "4 of 12 runs used; left out: 0 diverged, 4 below the quality floor, 4 with a dead D" in claims.loc[3, "measure"]
     assert (claims["scale"] == "test scale").all()
+
+
+def test_a_group_with_too_few_eligible_runs_decides_nothing():
+    rows = probe_rows("logistic", "ring8", {"plane_energy_difference_spearman": 0.9, "plane_energy_spearman": 0.9})
+    claims = tq.claims(pd.DataFrame(rows), SPEC, "s")  # seeds 0 and 2 work with a live D: 2 < min_units
+    assert claims.loc[0, "runs"] == "2" and claims.loc[0, "verdict"] == "not established at this scale"
 
 
 def test_per_setting_table_counts_runs_diverged_working_and_dead():

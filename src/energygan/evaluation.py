@@ -81,19 +81,20 @@ def train_classifier(images: torch.Tensor, labels: torch.Tensor, epochs: int, ba
 
 @torch.no_grad()
 def classify(model: Classifier, images: torch.Tensor, batch_size: int = 1000):
-    """(class probabilities [N, 10], penultimate features [N, 128]) in float64, for images in [0, 1]."""
+    """(class log-probabilities [N, 10], penultimate features [N, 128]) in float64, for images in [0, 1]:
+    log-probabilities, because EBGAN's I' weighs log p(y|x) of classes the classifier all but rules out."""
     model.eval()
-    probs, feats = [], []
+    log_probs, feats = [], []
     for i in range(0, len(images), batch_size):
         f = model.features(images[i:i + batch_size].float())
         feats.append(f.double())
-        probs.append(torch.softmax(model.head(f).double(), dim=1))
-    return torch.cat(probs), torch.cat(feats)
+        log_probs.append(torch.log_softmax(model.head(f).double(), dim=1))
+    return torch.cat(log_probs), torch.cat(feats)
 
 
 def accuracy(model: Classifier, images: torch.Tensor, labels: torch.Tensor) -> float:
-    probs, _ = classify(model, images.float().div(255))
-    return (probs.argmax(1) == labels).double().mean().item()
+    log_probs, _ = classify(model, images.float().div(255))
+    return (log_probs.argmax(1) == labels).double().mean().item()
 
 
 def build_evaluator(prepared_dir, out_dir, epochs: int, batch_size: int, lr: float, seed: int,
@@ -109,13 +110,13 @@ def build_evaluator(prepared_dir, out_dir, epochs: int, batch_size: int, lr: flo
                            "raise evaluation.classifier.epochs in the config")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    probs, features = classify(model, test["images"].float().div(255))
+    log_probs, features = classify(model, test["images"].float().div(255))
     mean, cov = gaussian_stats(features)
     for name, obj in (("classifier.pt", model.state_dict()),
                       ("test_stats.pt", {"mean": torch.from_numpy(mean), "cov": torch.from_numpy(cov)})):
         files.save_tensors(obj, out_dir / name)
-    metrics = {"test_accuracy": test_accuracy, "test_inception_score": inception_score(probs),
-               "test_ebgan_score": ebgan_score(probs), "train_images": len(train["labels"]),
+    metrics = {"test_accuracy": test_accuracy, "test_inception_score": inception_score(log_probs),
+               "test_ebgan_score": ebgan_score(log_probs), "train_images": len(train["labels"]),
                "test_images": len(test["labels"]), "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed}
     files.write_json(metrics, out_dir / "metrics.json")
     print(f"evaluator test accuracy {test_accuracy:.4f}", file=sys.stderr)
@@ -143,21 +144,29 @@ def evaluator_metrics(evaluator_dir) -> dict:
 
 # --- scores of class probabilities and features -----------------------------------------------
 
-def inception_score(probs: torch.Tensor) -> float:
-    """exp(E_x KL(p(y|x) || p(y))), p(y) the mean of p(y|x) over the samples; 0 log 0 = 0."""
-    marginal = probs.mean(0, keepdim=True)
-    kl = (torch.xlogy(probs, probs) - torch.xlogy(probs, marginal)).sum(1)
+def _log_marginal(log_probs: torch.Tensor) -> torch.Tensor:
+    """log p(y) [1, classes], p(y) the mean of p(y|x) over the samples."""
+    return torch.logsumexp(log_probs, 0, keepdim=True) - math.log(len(log_probs))
+
+
+def inception_score(log_probs: torch.Tensor) -> float:
+    """exp(E_x KL(p(y|x) || p(y))) from log p(y|x) [N, classes]; 0 log 0 = 0."""
+    probs = log_probs.exp()
+    kl = torch.where(probs > 0, probs * (log_probs - _log_marginal(log_probs)), 0.0).sum(1)
     return math.exp(kl.mean().item())
 
 
-def ebgan_score(probs: torch.Tensor, floor: float = 1e-12) -> float:
-    """EBGAN's MNIST variant as we read the paper's appendix: E_x KL(p(y) || p(y|x)), no exponential.
+def ebgan_score(log_probs: torch.Tensor) -> float:
+    """EBGAN's MNIST variant as we read the paper's appendix: E_x KL(p(y) || p(y|x)), no exponential, from
+    log p(y|x) [N, classes].
 
-    The KL runs the other way, so confident predictions make it large rather than bounded; p(y|x) is
-    floored at `floor` to keep it finite. Constant predictions give 0.
+    The KL runs the other way, so confident predictions make it large rather than bounded: each class term
+    is computed from the log-probability itself, without a floor that would cap it. Constant predictions
+    give 0.
     """
-    marginal = probs.mean(0, keepdim=True)
-    kl = (torch.xlogy(marginal, marginal) - marginal * probs.clamp_min(floor).log()).sum(1)
+    log_marginal = _log_marginal(log_probs)
+    marginal = log_marginal.exp()
+    kl = torch.where(marginal > 0, marginal * (log_marginal - log_probs), 0.0).sum(1)
     return kl.mean().item()
 
 
@@ -185,9 +194,9 @@ def coverage(assignments: torch.Tensor, n_modes: int, min_share: float) -> tuple
     return covered, kl
 
 
-def image_scores(probs, features, reference: tuple, min_share: float) -> dict:
-    covered, kl = coverage(probs.argmax(1), probs.shape[1], min_share)
-    return {"inception_score": inception_score(probs), "ebgan_score": ebgan_score(probs),
+def image_scores(log_probs, features, reference: tuple, min_share: float) -> dict:
+    covered, kl = coverage(log_probs.argmax(1), log_probs.shape[1], min_share)
+    return {"inception_score": inception_score(log_probs), "ebgan_score": ebgan_score(log_probs),
             "frechet_distance": frechet_distance(*gaussian_stats(features), *reference),
             "classes_covered": covered, "class_kl_uniform": kl}
 
@@ -303,8 +312,8 @@ def evaluate_runs(run_dirs: list[str], dataset: str, settings: dict, sources: li
             x = generate(evaluation_noise(settings["samples"], manifest["setup"]["z_dim"], settings["seed"]))
             if torch.isfinite(x).all():
                 if spec.scorer == "classifier":
-                    probs, feats = classify(model, classifier_view(spec, x), settings["batch_size"])
-                    scores = image_scores(probs, feats, test_stats, settings["min_share"])
+                    log_probs, feats = classify(model, classifier_view(spec, x), settings["batch_size"])
+                    scores = image_scores(log_probs, feats, test_stats, settings["min_share"])
                 elif spec.scorer == "fidelity":
                     scores = scorer(fidelity.to_uint8(spec.to_unit(x)))
                 else:
@@ -344,9 +353,9 @@ def reference_scores(dataset: str, settings: dict, prepared_dir: str | None, eva
         train = mnist.load_prepared(prepared_dir, "train")["images"].float().div(255)
         subset = rng.integers(torch.tensor([settings["seed"]]), EVAL_STREAM, 1, (settings["samples"],), len(train))[0]
         for name, images in (("test set against itself", test), ("training subset against the test set", train[subset])):
-            probs, feats = classify(model, images, settings["batch_size"])
+            log_probs, feats = classify(model, images, settings["batch_size"])
             rows.append({"reference": name, "samples": len(images),
-                         **image_scores(probs, feats, stats, settings["min_share"]),
+                         **image_scores(log_probs, feats, stats, settings["min_share"]),
                          "classifier_test_accuracy": accuracy_of_evaluator})
     else:
         data = datasets.mixture(dataset)

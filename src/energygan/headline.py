@@ -4,16 +4,17 @@ DVC metrics: `dvc metrics show` lists them and `dvc metrics diff` compares two c
 Per experiment: its runs, its diverged runs, its working runs (the quality floor, energygan.quality), its
 dead discriminators, and the best and worst (loss, f) pair by the experiment's
 headline score (summary.HEADLINE; the mean over the pair's finished runs); per verdict table (the grid
-search, the title question), each claim's verdict and how many claims have each verdict; the evaluator's
+search, the title question), each claim's verdict under a short key with the runs (architectures, working
+runs) it rests on and its scale, and how many claims have each verdict; the evaluator's
 test accuracy where MNIST is scored.
 """
 
 from __future__ import annotations
 
 import math
+import re
 
-from . import files, summary
-from .grid_search import VERDICTS
+from . import files, summary, verdicts
 
 
 def experiment_metrics(runs) -> dict:
@@ -32,10 +33,30 @@ def experiment_metrics(runs) -> dict:
     return record
 
 
+EVIDENCE = ("runs_A", "architectures_A", "working_A", "runs_B", "architectures_B", "working_B", "runs")
+
+
+def short_key(claim: str, taken: set) -> str:
+    """A claim's key for `dvc metrics show`: its first words as a slug (the full text stays in the tables)."""
+    words = re.sub(r"[^a-z0-9]+", "_", claim.lower()).strip("_")
+    key = words[:48].rstrip("_")
+    while key in taken:
+        key += "_"
+    taken.add(key)
+    return key
+
+
 def verdict_metrics(table) -> dict:
-    """A verdict table (claim, verdict) -> each claim's verdict and the count of each verdict."""
-    return {"counts": {verdict: int((table["verdict"] == verdict).sum()) for verdict in VERDICTS},
-            "claims": dict(zip(table["claim"], table["verdict"]))}
+    """A verdict table (claim, verdict; its runs per side and scale where it has them) -> each claim's
+    verdict, the evidence it rests on and its scale, under a short key, and the count of each verdict."""
+    claims, taken = {}, set()
+    for row in table.to_dict("records"):
+        record = {"verdict": row["verdict"], **{k: row[k] for k in EVIDENCE if k in row}}
+        if "scale" in row:
+            record["scale"] = row["scale"]
+        claims[short_key(row["claim"], taken)] = record
+    return {"counts": {verdict: int((table["verdict"] == verdict).sum()) for verdict in verdicts.NAMES},
+            "claims": claims}
 
 
 def write(runs_csv, out_json, verdict_tables: dict, evaluator_dir: str | None) -> dict:

@@ -14,7 +14,8 @@ manifold, as the area under the ROC curve of s against uniform noise, pixel-shuf
 and the run's own samples (1: every off-manifold input scores above every digit; 0.5: no separation).
 
 EBGAN's Theorem 2 (at equilibrium s is one constant in [0, m] on the data's support): the standard deviation
-of s on the data, in units of the margin m for a margin loss (`spread_in_margins`, what the claim uses), and,
+of s on the data, in units of the margin m for a margin loss (`spread_in_margins`, what the claim uses), the
+energy gap (mean s on the samples minus on the data, `gap_in_margins`), and,
 comparable across losses, relative to its standard deviation on the data pooled with inputs off it (the
 plane, or every MNIST probe input: `flatness`, which such far inputs as noise can make small). 0 for a
 constant s.
@@ -77,11 +78,8 @@ def flatness(s_on_data: torch.Tensor, s_reference: torch.Tensor) -> dict:
 
 
 def levels(s_data: torch.Tensor, s_samples: torch.Tensor) -> dict:
-    """Mean s on the data and on the run's samples, and the std of s over both: 0 when D tells nothing apart
-    where its generator is (a dead D, whose 'flatness' is no evidence of an equilibrium)."""
-    s_data, s_samples = s_data.double(), s_samples.double()
-    return {"s_mean_p": s_data.mean().item(), "s_mean_q": s_samples.mean().item(),
-            "spread_on_pq": torch.cat([s_data, s_samples]).std().item()}
+    """Mean s on the data and on the run's samples (their difference is the energy gap)."""
+    return {"s_mean_p": s_data.double().mean().item(), "s_mean_q": s_samples.double().mean().item()}
 
 
 # --- one run at one step --------------------------------------------------------------------------
@@ -192,7 +190,7 @@ def probe_experiment(experiment: str, run_dirs: list[str], settings: dict, eval_
                     panels.append((row, maps))
             if getattr(loss, "margin", None) and "spread_on_p" in row:  # Theorem 2's scale: s is in [0, m]
                 row["spread_in_margins"] = row["spread_on_p"] / loss.margin
-                row["spread_pq_in_margins"] = row["spread_on_pq"] / loss.margin
+                row["gap_in_margins"] = (row["s_mean_q"] - row["s_mean_p"]) / loss.margin
             rows.append(row)
         print(f"{run_dir.name}: probed {len(kept)} checkpoints", file=sys.stderr)
     table = pd.DataFrame(rows)

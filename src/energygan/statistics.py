@@ -1,5 +1,6 @@
 """Statistics that verdicts and probes share: correlations and errors weighted by a density, the
-common-language effect size (which is also the area under the ROC curve), and bootstrap intervals over runs.
+common-language effect size (which is also the area under the ROC curve), and bootstrap intervals over
+independent units (runs, or clusters of runs such as the architectures of a grid).
 """
 
 from __future__ import annotations
@@ -65,11 +66,36 @@ def superiority(a, b) -> float:
     return float(((a > b) + 0.5 * (a == b)).mean())
 
 
-def bootstrap_interval(statistic: Callable, groups: tuple, confidence: float, resamples: int,
-                       seed: int) -> tuple[float, float]:
-    """Percentile interval of `statistic(*groups)` over resamples of each group's members (runs)."""
+def bootstrap_interval(statistic: Callable, groups: tuple, confidence: float, resamples: int, seed: int,
+                       clusters: tuple | None = None, paired: bool = False) -> tuple[float, float]:
+    """Percentile interval of `statistic(*groups)` over resamples of the independent units of each group.
+
+    A unit is a member (a run) unless `clusters` gives each group's members a label (their architecture):
+    runs of one architecture are not independent, so whole clusters are drawn. `paired`: the groups are
+    aligned member by member (a[i] is paired with b[i], same label) and one draw of units serves them all.
+    """
     rng = np.random.default_rng(seed)
     groups = [np.asarray(g, dtype=float) for g in groups]
-    values = [statistic(*(rng.choice(g, len(g)) for g in groups)) for _ in range(resamples)]
+    labels = [np.arange(len(g)) for g in groups] if clusters is None else [np.asarray(c) for c in clusters]
+    if paired and any(len(g) != len(groups[0]) or (lab != labels[0]).any() for g, lab in zip(groups, labels)):
+        raise ValueError("paired groups must be aligned member by member, with the same cluster labels")
+    units = [[np.flatnonzero(lab == u) for u in np.unique(lab)] for lab in labels]
+
+    def draw(members: list) -> np.ndarray:
+        return np.concatenate([members[i] for i in rng.integers(len(members), size=len(members))])
+
+    values = []
+    for _ in range(resamples):
+        if paired:
+            index = draw(units[0])
+            values.append(statistic(*(g[index] for g in groups)))
+        else:
+            values.append(statistic(*(g[draw(m)] for g, m in zip(groups, units))))
     tail = (1 - confidence) / 2
     return float(np.quantile(values, tail)), float(np.quantile(values, 1 - tail))
+
+
+def paired_superiority(a, b) -> float:
+    """P(A > B) + P(A = B) / 2 within pairs (a[i] against b[i] only): the share of pairs that A wins."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return float(((a > b) + 0.5 * (a == b)).mean())

@@ -5,7 +5,8 @@ verdicts computed from the runs and the tolerances in config.
 
 A claim's effect is a mean over runs (or a difference of two means) with a seeded bootstrap percentile
 interval; it is decided only when the interval lies on one side of the tolerance and each side has at
-least `min_runs` runs, and is "not established at this scale" otherwise.
+least `min_units` runs (the unit: one run, its own seed and setting) that work and whose discriminator
+lives, and is "not established at this scale" otherwise.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import datasets, files, report
-from .grid_search import VERDICTS, matches
+from . import datasets, files, report, verdicts
+from .grid_search import matches
 from .statistics import bootstrap_interval
 from .summary import dead, worked
 
@@ -26,9 +27,9 @@ SELECTABLE = RUN_KEYS + ["loss_name"]  # what config's title_question.groups may
 MIXTURE_COLUMNS = [f"{points}_{target}_{stat}" for points in ("plane", "samples")
                    for target in ("energy", "optimum", "energy_difference") for stat in ("spearman", "pearson")] + \
     ["plane_optimum_relative_error", "samples_optimum_relative_error", "plane_optimum_excluded", "spread_on_p",
-     "spread_in_margins", "flatness", "s_mean_p", "s_mean_q", "spread_pq_in_margins"]
+     "spread_in_margins", "flatness", "s_mean_p", "s_mean_q", "gap_in_margins"]
 IMAGE_COLUMNS = ["auroc_noise", "auroc_shuffled", "auroc_inverted", "auroc_samples", "spread_on_p",
-                 "spread_in_margins", "flatness", "s_mean_p", "s_mean_q", "spread_pq_in_margins"]
+                 "spread_in_margins", "flatness", "s_mean_p", "s_mean_q", "gap_in_margins"]
 
 
 def final(probes: pd.DataFrame) -> pd.DataFrame:
@@ -50,18 +51,23 @@ def per_setting(probes: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return table.reset_index()
 
 
+def _decided(row: dict, low: float, high: float, tolerance: float, above: bool, units: int, settings: dict) -> dict:
+    row.update(ci_low=low, ci_high=high, verdict=verdicts.decide(low, high, tolerance, above,
+                                                                   enough=units >= settings["min_units"]))
+    return row
+
+
 def threshold_verdict(values, threshold: float, above: bool, settings: dict) -> dict:
-    """Is the mean of `values` above (or below) `threshold`? Decided only when the bootstrap interval lies
-    wholly on one side and there are at least min_runs values."""
+    """Is the mean of `values` (one per run: the unit) above (or below) `threshold`? Decided only when the
+    bootstrap interval lies wholly on one side and there are at least `min_units` values."""
     values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values)]
-    row = {"runs": str(len(values)), "mean": math.nan, "ci_low": math.nan, "ci_high": math.nan, "verdict": VERDICTS[2]}
+    row = {"runs": str(len(values)), "mean": math.nan, "ci_low": math.nan, "ci_high": math.nan,
+           "verdict": verdicts.NOT_ESTABLISHED}
     if len(values):
+        row["mean"] = float(values.mean())
         low, high = bootstrap_interval(np.mean, (values,), settings["confidence"], settings["bootstrap"], settings["seed"])
-        row.update(mean=float(values.mean()), ci_low=low, ci_high=high)
-        if len(values) >= settings["min_runs"]:
-            holds, fails = (low > threshold, high < threshold) if above else (high < threshold, low > threshold)
-            row["verdict"] = VERDICTS[0] if holds else VERDICTS[1] if fails else VERDICTS[2]
+        _decided(row, low, high, threshold, above, len(values), settings)
     return row
 
 
@@ -71,54 +77,67 @@ def difference_verdict(a, b, margin: float, settings: dict) -> dict:
     a, b = (np.asarray(v, dtype=float) for v in (a, b))
     a, b = a[np.isfinite(a)], b[np.isfinite(b)]
     row = {"runs": f"{len(a)} vs {len(b)}", "mean": math.nan, "ci_low": math.nan, "ci_high": math.nan,
-           "verdict": VERDICTS[2]}
+           "verdict": verdicts.NOT_ESTABLISHED}
     if len(a) and len(b):
+        row["mean"] = float(a.mean() - b.mean())
         low, high = bootstrap_interval(lambda x, y: x.mean() - y.mean(), (a, b), settings["confidence"],
                                        settings["bootstrap"], settings["seed"])
-        row.update(mean=float(a.mean() - b.mean()), ci_low=low, ci_high=high)
-        if min(len(a), len(b)) >= settings["min_runs"]:
-            row["verdict"] = VERDICTS[0] if high < margin else VERDICTS[1] if low > margin else VERDICTS[2]
+        _decided(row, low, high, margin, False, min(len(a), len(b)), settings)
     return row
 
 
+def eligible(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The runs a comparison may use: finished, clearing the quality floor (so that the sides are matched in
+    generator quality), with a live discriminator; and what was left out, and why."""
+    finished = table[table["status"] == "ok"]
+    working = finished[worked(finished).to_numpy()]
+    live = working[~dead(working).to_numpy()]
+    left = (f"{len(live)} of {len(table)} runs used; left out: {len(table) - len(finished)} diverged, "
+            f"{len(finished) - len(working)} below the quality floor, {len(working) - len(live)} with a dead D")
+    return live, left
+
+
+def seeds(table: pd.DataFrame) -> str:
+    return f"seeds {'/'.join(map(str, sorted(table['seed'].unique())))}" if len(table) else "no runs"
+
+
 def claims(probes: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
-    """The post's claims about trained discriminators, each decided from the probes at the end of training."""
+    """The post's claims about trained discriminators, each decided from the probes at the end of training
+    of the runs that work and whose discriminator lives."""
     runs, tol, settings = final(probes), spec["tolerances"], spec["verdicts"]
     mixtures = runs[datasets.scored_by(runs["dataset"], "density")]
     images = runs[datasets.scored_by(runs["dataset"], "classifier")]
     statistic = spec["statistic"]
 
-    def logistic(table):
-        return table[matches(table, spec["groups"]["logistic GAN"])]
+    def group(table, name):
+        return eligible(table[matches(table, spec["groups"][name])])
 
-    def ebgan(table):
-        return table[matches(table, spec["groups"]["EBGAN"])]
-
-    def dead(table) -> int:
-        return int((table.get("spread_pq_in_margins", pd.Series(dtype=float)) < tol["dead_below"]).sum())
+    logistic, logistic_left = group(mixtures, "logistic GAN")
+    ebgan, ebgan_left = group(mixtures, "EBGAN")
     column = f"plane_energy_difference_{statistic}"
     rows = [{"claim": "a trained logistic GAN's s tracks E_P - E_Q = log q/p", "source": "blog",
-             "measure": f"mean weighted {statistic} correlation of s with log q/p over the plane",
+             "measure": f"mean weighted {statistic} correlation of s with log q/p over the plane; logistic GAN: "
+                        f"{logistic_left}, {seeds(logistic)}",
              "tolerance": f"above {tol['tracks']}", "scale": scale,
-             **threshold_verdict(logistic(mixtures)[column], tol["tracks"], True, settings)}]
+             **threshold_verdict(logistic[column], tol["tracks"], True, settings)}]
     column = f"plane_energy_{statistic}"
     rows.append({"claim": "a trained EBGAN's s tracks the data's energy E_P no better than a logistic GAN's "
                           "(the title: 'normal GANs are slightly more energy-based')", "source": "blog",
-                 "measure": f"EBGAN minus logistic GAN: mean weighted {statistic} correlation of s with E_P = -log p "
-                            f"(EBGAN runs whose D is dead, s varying by less than {tol['dead_below']} m over data and "
-                            f"samples: {dead(ebgan(mixtures))}; their s still ranks points)",
+                 "measure": f"EBGAN minus logistic GAN: mean weighted {statistic} correlation of s with E_P = -log p; "
+                            f"EBGAN: {ebgan_left}, {seeds(ebgan)}; logistic GAN: {logistic_left}, {seeds(logistic)}",
                  "tolerance": f"difference below {tol['no_better']}", "scale": scale,
-                 **difference_verdict(ebgan(mixtures)[column], logistic(mixtures)[column], tol["no_better"], settings)})
+                 **difference_verdict(ebgan[column], logistic[column], tol["no_better"], settings)})
     for domain, table in (("2D mixtures", mixtures), ("MNIST", images)):
-        hinge = ebgan(table)
-        spread = hinge.get("spread_in_margins", pd.Series(dtype=float))
-        alive = hinge.get("spread_pq_in_margins", pd.Series(dtype=float)) >= tol["dead_below"]
+        hinge, left = group(table, "EBGAN")
+        gap = hinge.get("gap_in_margins", pd.Series(dtype=float))
         rows.append({"claim": f"a trained EBGAN's D is flat on the data (Theorem 2), {domain}", "source": "EBGAN paper",
-                     "measure": "mean std of s on the data in margins m (one value in [0, m] at equilibrium), over the "
-                                f"runs whose s varies over data and samples by at least {tol['dead_below']} m; "
-                                f"left out, a dead D: {dead(hinge)} of {len(hinge)}",
+                     "measure": "mean std of s on the data in margins m (one value in [0, m] at equilibrium); a D "
+                                "counts as dead only when s is flat off the data too (noise; energygan.quality), so a "
+                                f"flat equilibrium D stays in; {left}; energy gap (mean s on Q - on P) "
+                                f"{gap.mean():.3g} m",
                      "tolerance": f"below {tol['flat']} m", "scale": scale,
-                     **threshold_verdict(spread[alive], tol["flat"], False, settings)})
+                     **threshold_verdict(hinge.get("spread_in_margins", pd.Series(dtype=float)), tol["flat"], False,
+                                         settings)})
     return pd.DataFrame(rows)
 
 
