@@ -47,14 +47,17 @@ def test_difference_verdict_no_better_within_the_margin():
 def test_claims_use_working_runs_with_a_live_d_of_each_group_at_the_end_of_training():
     every = dict(works=lambda seed: seed < 4, dead=lambda seed: False)
     ebgan = dict(discriminator="autoencoder", **every)
-    rows = (probe_rows("logistic", "ring8", {"plane_energy_difference_spearman": 0.8, "plane_energy_spearman": 0.6},
+    rows = (probe_rows("logistic", "ring8", {"plane_energy_difference_spearman": 0.8, "plane_energy_spearman": 0.6,
+                                             "fixed_q_plane_energy_difference_spearman": 0.95,
+                                             "fixed_q_plane_energy_spearman": 0.5},
                        runs=6, works=lambda seed: seed != 4, dead=lambda seed: seed == 5)
             # outside the logistic group: the power f (s > 0 forced on s* = log q/p); an MLP hinge run is not EBGAN
             + probe_rows("logistic", "ring8", {"plane_energy_difference_spearman": -0.9, "plane_energy_spearman": -0.9},
                          f="power_alpha3", **every)
             + probe_rows("hinge", "ring8", {"plane_energy_spearman": 0.9, "spread_in_margins": 0.9}, **every)
             + probe_rows("hinge", "ring8", {"plane_energy_difference_spearman": 0.0, "plane_energy_spearman": -0.3,
-                                            "spread_in_margins": 0.02, "gap_in_margins": 0.4}, **ebgan)
+                                            "spread_in_margins": 0.02, "gap_in_margins": 0.4,
+                                            "fixed_q_plane_energy_spearman": 0.2}, **ebgan)
             + probe_rows("hinge", "mnist", {"spread_in_margins": 0.5, "gap_in_margins": 0.1}, **ebgan)
             # dead discriminators (flat off the data too) and runs below the quality floor: left out, whatever s
             + [{**row, "run_id": f"dead{row['seed']}", "d_dead": True, "spread_in_margins": 0.0}
@@ -66,14 +69,17 @@ def test_claims_use_working_runs_with_a_live_d_of_each_group_at_the_end_of_train
                          fraction=0.5, **every)
             + probe_rows("hinge", "ring8", {"spread_in_margins": 0.9}, fraction=0.5, **ebgan))
     claims = tq.claims(pd.DataFrame(rows), SPEC, "test scale")
-    assert claims["verdict"].tolist() == ["supported", "supported", "supported", "refuted"]
+    assert claims["verdict"].tolist() == ["supported", "supported", "supported", "supported", "supported", "refuted"]
     # logistic seeds 0-3 (seed 4 below the floor, seed 5's D dead): 0.8 + 0.015
     assert claims.loc[0, "mean"] == pytest.approx(0.815)
     assert "4 of 6 runs used; left out: 0 diverged, 1 below the quality floor, 1 with a dead D" in claims.loc[0, "measure"]
     assert claims.loc[1, "mean"] == pytest.approx(-0.3 - 0.6) and claims.loc[1, "runs"] == "4 vs 4"
-    assert claims.loc[2, "mean"] == pytest.approx(0.035) and "energy gap (mean s on Q - on P) 0.415 m" in claims.loc[2, "measure"]
-    assert claims.loc[3, "mean"] == pytest.approx(0.515) and claims.loc[3, "runs"] == "4"
-    assert "4 of 12 runs used; left out: 0 diverged, 4 below the quality floor, 4 with a dead D" in claims.loc[3, "measure"]
+    # at a fixed Q a fresh D is read, so a run whose own D died still counts: seeds 0, 1, 2, 3, 5
+    assert claims.loc[2, "mean"] == pytest.approx(0.95 + 0.022) and claims.loc[2, "runs"] == "5"
+    assert claims.loc[3, "mean"] == pytest.approx(0.215 - 0.522) and claims.loc[3, "runs"] == "4 vs 5"
+    assert claims.loc[4, "mean"] == pytest.approx(0.035) and "energy gap (mean s on Q - on P) 0.415 m" in claims.loc[4, "measure"]
+    assert claims.loc[5, "mean"] == pytest.approx(0.515) and claims.loc[5, "runs"] == "4"
+    assert "4 of 12 runs used; left out: 0 diverged, 4 below the quality floor, 4 with a dead D" in claims.loc[5, "measure"]
     assert (claims["scale"] == "test scale").all()
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from . import datasets, evaluation, losses, rng, runfolder, training
+from . import datasets, evaluation, fixed_q, losses, rng, runfolder, training
 from . import files
 from .registry import label, parse
 from .statistics import superiority, weighted_pearson, weighted_relative_error, weighted_spearman
@@ -166,9 +166,22 @@ def probe_experiment(experiment: str, run_dirs: list[str], settings: dict, eval_
     else:
         data = datasets.mixture(spec.name)
     rows, panels = [], []
+    fresh = settings.get("fixed_q")
+    p_sample = datasets.load(spec.name, prepared_dir, split="train").sample if images else data.sample
     for run_dir in map(Path, run_dirs):
         manifest = runfolder.read_manifest(run_dir)
         z_dim, steps = manifest["setup"]["z_dim"], manifest["setup"]["steps"]
+        loss = losses.make(manifest["run"]["loss"])
+
+        def probe(discrepancy, generate) -> tuple[dict, dict]:
+            if images:
+                row, maps = probe_images(discrepancy, generate, digits, z_dim, settings, spec), {}
+            else:
+                row, maps = probe_mixture(discrepancy, generate, loss, data, z_dim, settings, eval_seed)
+            if getattr(loss, "margin", None) and "spread_on_p" in row:  # Theorem 2's scale: s is in [0, m]
+                row["spread_in_margins"] = row["spread_on_p"] / loss.margin
+                row["gap_in_margins"] = (row["s_mean_q"] - row["s_mean_p"]) / loss.margin
+            return row, maps
         kept = checkpoints(run_dir, manifest)
         for step, folder in kept:
             row = {**run_columns(experiment, manifest), "step": step, "fraction": step / steps}
@@ -179,18 +192,16 @@ def probe_experiment(experiment: str, run_dirs: list[str], settings: dict, eval_
                 rows.append(row)
                 continue
             generate = runfolder.load_generator(runfolder.adversary(folder))  # what D was trained against
-            discrepancy = runfolder.load_discriminator(folder / runfolder.DISCRIMINATOR)
-            loss = losses.make(manifest["run"]["loss"])
-            if images:
-                row.update(probe_images(discrepancy, generate, digits, z_dim, settings, spec))
-            else:
-                probed, maps = probe_mixture(discrepancy, generate, loss, data, z_dim, settings, eval_seed)
-                row.update(probed)
-                if step == steps and maps:
-                    panels.append((row, maps))
-            if getattr(loss, "margin", None) and "spread_on_p" in row:  # Theorem 2's scale: s is in [0, m]
-                row["spread_in_margins"] = row["spread_on_p"] / loss.margin
-                row["gap_in_margins"] = (row["s_mean_q"] - row["s_mean_p"]) / loss.margin
+            probed, maps = probe(runfolder.load_discriminator(folder / runfolder.DISCRIMINATOR), generate)
+            row.update(probed)
+            if step == steps and maps:
+                panels.append((row, maps))
+            if fresh and (step == steps or fresh["every_checkpoint"]):
+                p, q = fixed_q.pools(p_sample, generate, z_dim, fresh["pool"], settings["seed"])
+                if torch.isfinite(q).all():
+                    discrepancy, record = fixed_q.train(runfolder.discriminator_record(folder / runfolder.DISCRIMINATOR),
+                                                        manifest["run"]["loss"], p, q, fresh, settings["seed"])
+                    row.update({**fixed_q.prefixed(probe(discrepancy, generate)[0]), **record})
             rows.append(row)
         print(f"{run_dir.name}: probed {len(kept)} checkpoints", file=sys.stderr)
     table = pd.DataFrame(rows)

@@ -115,6 +115,12 @@ def load_generator(path: str | Path):
     return generate
 
 
+def discriminator_record(path: str | Path) -> dict:
+    """What a saved discriminator was built from: its `architecture`, `arguments` and `parametrisation`."""
+    _, meta = _rebuild(path, "discriminator")
+    return meta
+
+
 def load_discriminator(path: str | Path, dropout_masks: int = DROPOUT_MASKS):
     """A callable x [N, *shape] (or flattened) -> s(x) [N]; differentiable in x where x requires grad (its
     weights are frozen). A discriminator trained with dropout gives the mean of s over `dropout_masks`

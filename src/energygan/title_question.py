@@ -24,12 +24,15 @@ from .summary import dead, worked
 
 RUN_KEYS = ["dataset", "discriminator", "loss", "f", "pt_weight"]
 SELECTABLE = RUN_KEYS + ["loss_name"]  # what config's title_question.groups may select runs by
-MIXTURE_COLUMNS = [f"{points}_{target}_{stat}" for points in ("plane", "samples")
-                   for target in ("energy", "optimum", "energy_difference") for stat in ("spearman", "pearson")] + \
+_MIXTURE = [f"{points}_{target}_{stat}" for points in ("plane", "samples")
+            for target in ("energy", "optimum", "energy_difference") for stat in ("spearman", "pearson")] + \
     ["plane_optimum_relative_error", "samples_optimum_relative_error", "plane_optimum_excluded", "spread_on_p",
      "spread_in_margins", "flatness", "s_mean_p", "s_mean_q", "gap_in_margins"]
-IMAGE_COLUMNS = ["auroc_noise", "auroc_shuffled", "auroc_inverted", "auroc_samples", "spread_on_p",
-                 "spread_in_margins", "flatness", "s_mean_p", "s_mean_q", "gap_in_margins"]
+_IMAGE = ["auroc_noise", "auroc_shuffled", "auroc_inverted", "auroc_samples", "spread_on_p",
+          "spread_in_margins", "flatness", "s_mean_p", "s_mean_q", "gap_in_margins"]
+FIXED_Q = ["fixed_q_loss", "fixed_q_loss_change"]  # the fresh D at a fixed Q (energygan.fixed_q), beside the run's own
+MIXTURE_COLUMNS = _MIXTURE + [f"fixed_q_{c}" for c in _MIXTURE] + FIXED_Q
+IMAGE_COLUMNS = _IMAGE + [f"fixed_q_{c}" for c in _IMAGE] + FIXED_Q
 
 
 def final(probes: pd.DataFrame) -> pd.DataFrame:
@@ -86,12 +89,13 @@ def difference_verdict(a, b, margin: float, settings: dict) -> dict:
     return row
 
 
-def eligible(table: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+def eligible(table: pd.DataFrame, own_d: bool = True) -> tuple[pd.DataFrame, str]:
     """The runs a comparison may use: finished, clearing the quality floor (so that the sides are matched in
-    generator quality), with a live discriminator; and what was left out, and why."""
+    generator quality), with a live discriminator where the run's own D is read (`own_d`; a fresh D at a
+    fixed Q is trained anew); and what was left out, and why."""
     finished = table[table["status"] == "ok"]
     working = finished[worked(finished).to_numpy()]
-    live = working[~dead(working).to_numpy()]
+    live = working[~dead(working).to_numpy()] if own_d else working
     left = (f"{len(live)} of {len(table)} runs used; left out: {len(table) - len(finished)} diverged, "
             f"{len(finished) - len(working)} below the quality floor, {len(working) - len(live)} with a dead D")
     return live, left
@@ -109,8 +113,8 @@ def claims(probes: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
     images = runs[datasets.scored_by(runs["dataset"], "classifier")]
     statistic = spec["statistic"]
 
-    def group(table, name):
-        return eligible(table[matches(table, spec["groups"][name])])
+    def group(table, name, own_d=True):
+        return eligible(table[matches(table, spec["groups"][name])], own_d)
 
     logistic, logistic_left = group(mixtures, "logistic GAN")
     ebgan, ebgan_left = group(mixtures, "EBGAN")
@@ -127,6 +131,24 @@ def claims(probes: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
                             f"EBGAN: {ebgan_left}, {seeds(ebgan)}; logistic GAN: {logistic_left}, {seeds(logistic)}",
                  "tolerance": f"difference below {tol['no_better']}", "scale": scale,
                  **difference_verdict(ebgan[column], logistic[column], tol["no_better"], settings)})
+    # the blog's claim exactly: the D that each loss trains at a fixed Q (a fresh one, run to convergence)
+    fixed_logistic, fixed_logistic_left = group(mixtures, "logistic GAN", own_d=False)
+    fixed_ebgan, fixed_ebgan_left = group(mixtures, "EBGAN", own_d=False)
+    column = f"fixed_q_plane_energy_difference_{statistic}"
+    rows.append({"claim": "at a fixed Q, the logistic loss trains s* = log q/p = E_P - E_Q", "source": "blog",
+                 "measure": f"a fresh D trained on each run's P and frozen Q: mean weighted {statistic} correlation of s "
+                            f"with log q/p over the plane; logistic GAN: {fixed_logistic_left}, {seeds(fixed_logistic)}",
+                 "tolerance": f"above {tol['tracks']}", "scale": scale,
+                 **threshold_verdict(fixed_logistic.get(column, pd.Series(dtype=float)), tol["tracks"], True, settings)})
+    column = f"fixed_q_plane_energy_{statistic}"
+    rows.append({"claim": "at a fixed Q, EBGAN's loss trains an s that tracks E_P no better than the logistic loss's",
+                 "source": "blog",
+                 "measure": f"fresh D at each run's frozen Q, EBGAN minus logistic GAN: mean weighted {statistic} "
+                            f"correlation of s with E_P; EBGAN: {fixed_ebgan_left}, {seeds(fixed_ebgan)}; logistic GAN: "
+                            f"{fixed_logistic_left}, {seeds(fixed_logistic)}",
+                 "tolerance": f"difference below {tol['no_better']}", "scale": scale,
+                 **difference_verdict(fixed_ebgan.get(column, pd.Series(dtype=float)),
+                                      fixed_logistic.get(column, pd.Series(dtype=float)), tol["no_better"], settings)})
     for domain, table in (("2D mixtures", mixtures), ("MNIST", images)):
         hinge, left = group(table, "EBGAN")
         gap = hinge.get("gap_in_margins", pd.Series(dtype=float))
@@ -141,6 +163,14 @@ def claims(probes: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def front(claims_table: pd.DataFrame) -> pd.DataFrame:
+    """The report's front page: each claim's verdict, effect with its interval, and the runs it rests on."""
+    effect = [f"{row.mean:.3g} [{row.ci_low:.3g}, {row.ci_high:.3g}]" if math.isfinite(row.mean) else "no runs"
+              for row in claims_table.itertuples()]
+    return pd.DataFrame({"claim": claims_table["claim"], "verdict": claims_table["verdict"], "effect [interval]": effect,
+                         "runs": claims_table["runs"], "tolerance": claims_table["tolerance"]})
+
+
 def scale_label(probes: pd.DataFrame, spec: dict) -> str:
     runs = final(probes)
     parts = [f"{name}: {len(t)} runs, {'/'.join(map(str, sorted(t['step'].unique())))} steps"
@@ -151,7 +181,8 @@ def scale_label(probes: pd.DataFrame, spec: dict) -> str:
 
 
 def write_outputs(probe_csvs: list[str], spec: dict, out_dir) -> None:
-    """claims, energy_2d and auroc_mnist (csv and html), over_training.png, into `out_dir`."""
+    """claims, energy_2d and auroc_mnist (csv and html), the report's front table and its scale (front.csv,
+    front_scale.txt) and over_training.png, into `out_dir`."""
     from . import plots
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -168,5 +199,7 @@ def write_outputs(probe_csvs: list[str], spec: dict, out_dir) -> None:
     for name, (table, title) in tables.items():
         files.write_csv(table, out / f"{name}.csv")
         report.html_table(table, out / f"{name}.html", title=f"{title} [{scale}]")
+    files.write_csv(front(tables["claims"][0]), out / "front.csv")
+    (out / "front_scale.txt").write_text(f"Scale: {scale}.\n")
     plots.probes_over_training(probes, spec["statistic"], out / "over_training.png",
                                f"The probes over training (mean over runs)\n{scale}")

@@ -18,8 +18,9 @@ def is_mixture(name):
 def title_question_outputs():
     if not TITLE:
         return []
-    return expand("results/title_question/{name}", name=["claims.csv", "claims.html", "energy_2d.csv", "energy_2d.html",
-                                                        "auroc_mnist.csv", "auroc_mnist.html", "over_training.png"]) + \
+    names = ["claims.csv", "claims.html", "front.csv", "front_scale.txt", "energy_2d.csv", "energy_2d.html",
+             "auroc_mnist.csv", "auroc_mnist.html", "over_training.png"]
+    return expand("results/title_question/{name}", name=names) + \
            [f"results/{name}/energy_maps.png" for name in probed_experiments() if is_mixture(name)]
 
 
@@ -30,7 +31,7 @@ if TITLE:
     for _key, _selector in TITLE["groups"].items():
         if unknown := sorted(set(_selector) - set(_title.SELECTABLE)):
             raise ValueError(f"config: title_question.groups.{_key} selects runs by {unknown}; known: {sorted(_title.SELECTABLE)}")
-    _PROBE_SETTINGS = {k: v for k, v in TITLE.items() if k in ("plane", "samples", "kde_samples", "seed", "figure_f")}
+    _PROBE_SETTINGS = {k: v for k, v in TITLE.items() if k in ("plane", "samples", "kde_samples", "seed", "figure_f", "fixed_q")}
 
     for _name in probed_experiments():
         _mnist = not is_mixture(_name)
