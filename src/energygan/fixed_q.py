@@ -4,6 +4,8 @@ discriminator of the run's own architecture and parametrisation (s >= 0 where th
 with the run's loss on the run's P and its Q alone, no generator step in between, for a fixed number of
 steps (its loss over the last tenth against the tenth before says whether it has stopped falling). The
 probes then read it as they read the run's own D (energygan.probes), with columns prefixed `fixed_q_`.
+On the 2D mixtures Q is the kernel estimate of G's density that the probes compare with (G's samples
+smoothed by the modes' std), so that the s*(p, q) they compute is the optimum of exactly this D's problem.
 
 Without dropout, whatever the run used: s is then one function, the one the loss's optimum describes.
 """
@@ -18,11 +20,18 @@ from . import architectures, losses, models, rng
 FIXED_Q_STREAM = 5  # rng stream of the pools of P and Q (evaluation uses 3, the probes 4)
 
 
-def pools(p_sample, generate, z_dim: int, size: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """`size` draws of P (`p_sample(keys, stream, size)` -> [1, size, ...]) and of the frozen G, flattened."""
+def pools(p_sample, generate, z_dim: int, size: int, seed: int, bandwidth: float | None = None,
+          centres: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """`size` draws of P (`p_sample(keys, stream, size)` -> [1, size, ...]) and of Q, flattened. Q is the
+    frozen G, or, given `centres` (G's samples) and a `bandwidth`, the Gaussian kernel estimate the 2D probes
+    take for q: then s*(p, q) over the plane is exactly the optimum of the D trained here."""
     keys = torch.tensor([seed])
     p = p_sample(keys, FIXED_Q_STREAM, size)[0]
-    q = generate(rng.normal(keys, FIXED_Q_STREAM, 1, (size, z_dim))[0])
+    if centres is None:
+        q = generate(rng.normal(keys, FIXED_Q_STREAM, 1, (size, z_dim))[0])
+    else:
+        pick = rng.integers(keys, FIXED_Q_STREAM, 2, (size,), len(centres))[0]
+        q = centres[pick] + bandwidth * rng.normal(keys, FIXED_Q_STREAM, 3, tuple(centres[pick].shape))[0]
     return p.flatten(1).float(), q.flatten(1).float()
 
 

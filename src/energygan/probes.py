@@ -197,7 +197,9 @@ def probe_experiment(experiment: str, run_dirs: list[str], settings: dict, eval_
             if step == steps and maps:
                 panels.append((row, maps))
             if fresh and (step == steps or fresh["every_checkpoint"]):
-                p, q = fixed_q.pools(p_sample, generate, z_dim, fresh["pool"], settings["seed"])
+                smoothed = {} if images else {"bandwidth": data.std, "centres": generate(
+                    evaluation.evaluation_noise(settings["kde_samples"], z_dim, eval_seed))}  # probe_mixture's q
+                p, q = fixed_q.pools(p_sample, generate, z_dim, fresh["pool"], settings["seed"], **smoothed)
                 if torch.isfinite(q).all():
                     discrepancy, record = fixed_q.train(runfolder.discriminator_record(folder / runfolder.DISCRIMINATOR),
                                                         manifest["run"]["loss"], p, q, fresh, settings["seed"])

@@ -31,7 +31,16 @@ if TITLE:
     for _key, _selector in TITLE["groups"].items():
         if unknown := sorted(set(_selector) - set(_title.SELECTABLE)):
             raise ValueError(f"config: title_question.groups.{_key} selects runs by {unknown}; known: {sorted(_title.SELECTABLE)}")
-    _PROBE_SETTINGS = {k: v for k, v in TITLE.items() if k in ("plane", "samples", "kde_samples", "seed", "figure_f", "fixed_q")}
+    if unknown := sorted(set(TITLE.get("fixed_q", {}).get("experiments", [])) - set(probed_experiments())):
+        raise ValueError(f"config: title_question.fixed_q.experiments names {unknown}, which title_question.experiments "
+                         f"does not probe; probed: {probed_experiments()}")
+    _PROBE_SETTINGS = {k: v for k, v in TITLE.items() if k in ("plane", "samples", "kde_samples", "seed", "figure_f")}
+
+
+    def probe_settings(name):
+        """What the probes of experiment `name` read: a fresh D at a fixed Q only where fixed_q lists it."""
+        fresh = TITLE.get("fixed_q")
+        return {**_PROBE_SETTINGS, **({"fixed_q": fresh} if fresh and name in fresh["experiments"] else {})}
 
     for _name in probed_experiments():
         _mnist = not is_mixture(_name)
@@ -49,7 +58,7 @@ if TITLE:
                 [] if _mnist else report(f"results/{_name}/energy_maps.png", category=TITLE_CATEGORY,
                                          subcategory="2D mixtures", caption="../report/title_energy_maps.rst"),
             params:
-                settings=as_json({"experiment": _name, "settings": _PROBE_SETTINGS, "eval_seed": EVAL["seed"],
+                settings=as_json({"experiment": _name, "settings": probe_settings(_name), "eval_seed": EVAL["seed"],
                                   "run_dirs": [s.run_dir(r) for s in SHARDS if s.experiment == _name for r in s.runs]}),
                 prepared=_datasets.get(_dataset).prepared or "",
             log:
