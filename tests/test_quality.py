@@ -57,3 +57,34 @@ def test_the_gradient_check_is_the_mean_input_gradient_norm_of_s_at_the_samples_
     checks = quality.discriminator_checks(linear, x, x, x, scale=2.0, dead_below=0.05)
     assert checks["s_gradient"] == pytest.approx(5.0 / 2.0)
     assert checks["s_data"] == pytest.approx((x @ w).mean().item(), rel=1e-6)
+
+
+def test_the_theorem_2_claim_counts_a_flat_equilibrium_d_and_leaves_a_saturated_one_out():
+    """Four hand-built EBGAN discriminators of each kind (m = 10) on MNIST-like inputs, run through the
+    checks that mark a D dead and the probe of its spread on the data, then through the claim: the
+    saturated ones (s ~ 0 everywhere) are left out; the equilibrium ones (s = 4 on the data and on the
+    samples, higher off them) are in, and flat."""
+    import pandas as pd
+
+    from energygan import probes
+    from energygan import title_question as tq
+    data, noise = torch.rand(300, 784) * 0.1, torch.rand(300, 784)
+    saturated = lambda x: torch.nn.functional.softplus(-40 + x.sum(1) * 1e-3)  # noqa: E731
+    equilibrium = lambda x: 4.0 + 10.0 * torch.relu(x.mean(1) - 0.2)  # noqa: E731: flat where the data are
+    rows = []
+    for kind, s in (("saturated", saturated), ("equilibrium", equilibrium)):
+        checks = quality.discriminator_checks(s, data, data, noise, scale=10.0, dead_below=0.05)
+        spread = probes.flatness(s(data), torch.cat([s(data), s(noise)]))["spread_on_p"]
+        for seed in range(4):
+            rows.append({"experiment": "mnist_ebgan", "run_id": f"{kind}{seed}", "dataset": "mnist",
+                         "discriminator": "autoencoder", "loss_name": "hinge", "loss": "hinge_margin10", "f": "identity",
+                         "pt_weight": 0.0, "seed": seed, "status": "ok", "step": 10, "fraction": 1.0, "works": True,
+                         "d_dead": checks["d_dead"], "spread_in_margins": spread / 10, "gap_in_margins": 0.0})
+        assert checks["d_dead"] == (kind == "saturated")
+    spec = {"statistic": "spearman", "tolerances": {"tracks": 0.5, "no_better": 0.1, "flat": 0.1},
+            "groups": {"logistic GAN": {"loss_name": "logistic"},
+                       "EBGAN": {"discriminator": "autoencoder", "loss_name": "hinge", "f": "identity"}},
+            "verdicts": {"confidence": 0.95, "bootstrap": 200, "seed": 0, "min_units": 4}}
+    row = tq.claims(pd.DataFrame(rows), spec, "s").iloc[-1]
+    assert "MNIST" in row["claim"] and row["runs"] == "4" and row["mean"] == 0.0
+    assert row["verdict"] == "supported" and "0 below the quality floor, 4 with a dead D" in row["measure"]

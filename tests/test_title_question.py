@@ -97,3 +97,18 @@ def test_per_setting_table_counts_runs_diverged_working_and_dead():
     assert table[["loss", "runs", "diverged", "working", "dead_d"]].values.tolist() == [["logistic", 4, 1, 1, 1],
                                                                                       ["hinge", 2, 0, 1, 0]]
     assert table["flatness"].tolist() == pytest.approx([0.22, 0.105])  # the diverged run has no probe
+
+
+def test_fixed_q_probes_are_averaged_over_each_runs_checkpoints():
+    end = probe_rows("logistic", "ring8", {"fixed_q_plane_energy_difference_spearman": 0.4, "plane_energy_spearman": 0.1,
+                                          "plane_energy_difference_spearman": 0.5},
+                     works=lambda seed: True, dead=lambda seed: False)
+    early = probe_rows("logistic", "ring8", {"fixed_q_plane_energy_difference_spearman": 0.9}, fraction=0.25,
+                       works=lambda seed: True, dead=lambda seed: False)
+    runs, fractions = tq.with_fixed_q_over_checkpoints(pd.DataFrame(end + early))
+    assert fractions == "0.25/1" and len(runs) == 4 and (runs["fraction"] == 1.0).all()
+    # per seed: (0.9 + 0.4) / 2 + 0.01 seed; the run's own probes stay those at the end
+    assert runs["fixed_q_plane_energy_difference_spearman"].tolist() == pytest.approx([0.65, 0.66, 0.67, 0.68])
+    assert runs["plane_energy_spearman"].tolist() == pytest.approx([0.1, 0.11, 0.12, 0.13])
+    claims = tq.claims(pd.DataFrame(end + early), SPEC, "s")
+    assert claims.loc[2, "mean"] == pytest.approx(0.665) and "at fractions 0.25/1 of training" in claims.loc[2, "measure"]

@@ -101,14 +101,34 @@ def eligible(table: pd.DataFrame, own_d: bool = True) -> tuple[pd.DataFrame, str
     return live, left
 
 
+def values(table: pd.DataFrame, column: str) -> pd.Series:
+    """A probe column of the runs, empty where no run has it (a study without 2D runs has no plane probes)."""
+    return table[column] if column in table else pd.Series(dtype=float)
+
+
 def seeds(table: pd.DataFrame) -> str:
     return f"seeds {'/'.join(map(str, sorted(table['seed'].unique())))}" if len(table) else "no runs"
 
 
+def with_fixed_q_over_checkpoints(probes: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Each run at the end of its training, its fixed-Q probes replaced by their mean over the checkpoints
+    where a fresh D was trained (a fixed Q far from P early in training asks the blog's question more
+    sharply than one close to it at the end); and at which fractions of training they were."""
+    runs = final(probes)
+    fixed = [c for c in probes if c.startswith("fixed_q_")]
+    if not fixed:
+        return runs, "none"
+    measured = probes[probes[fixed].notna().any(axis=1)]
+    means = measured.groupby(["experiment", "run_id"])[fixed].mean()
+    runs = runs.drop(columns=fixed).join(means, on=["experiment", "run_id"])
+    return runs, "/".join(f"{f:g}" for f in sorted(measured["fraction"].unique()))
+
+
 def claims(probes: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
     """The post's claims about trained discriminators, each decided from the probes at the end of training
-    of the runs that work and whose discriminator lives."""
-    runs, tol, settings = final(probes), spec["tolerances"], spec["verdicts"]
+    (at a fixed Q, their mean over the checkpoints) of the runs that work and, where the run's own D is
+    read, whose discriminator lives."""
+    (runs, fractions), tol, settings = with_fixed_q_over_checkpoints(probes), spec["tolerances"], spec["verdicts"]
     mixtures = runs[datasets.scored_by(runs["dataset"], "density")]
     images = runs[datasets.scored_by(runs["dataset"], "classifier")]
     statistic = spec["statistic"]
@@ -123,43 +143,43 @@ def claims(probes: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
              "measure": f"mean weighted {statistic} correlation of s with log q/p over the plane; logistic GAN: "
                         f"{logistic_left}, {seeds(logistic)}",
              "tolerance": f"above {tol['tracks']}", "scale": scale,
-             **threshold_verdict(logistic[column], tol["tracks"], True, settings)}]
+             **threshold_verdict(values(logistic, column), tol["tracks"], True, settings)}]
     column = f"plane_energy_{statistic}"
     rows.append({"claim": "a trained EBGAN's s tracks the data's energy E_P no better than a logistic GAN's "
                           "(the title: 'normal GANs are slightly more energy-based')", "source": "blog",
                  "measure": f"EBGAN minus logistic GAN: mean weighted {statistic} correlation of s with E_P = -log p; "
                             f"EBGAN: {ebgan_left}, {seeds(ebgan)}; logistic GAN: {logistic_left}, {seeds(logistic)}",
                  "tolerance": f"difference below {tol['no_better']}", "scale": scale,
-                 **difference_verdict(ebgan[column], logistic[column], tol["no_better"], settings)})
+                 **difference_verdict(values(ebgan, column), values(logistic, column), tol["no_better"], settings)})
     # the blog's claim exactly: the D that each loss trains at a fixed Q (a fresh one, run to convergence)
     fixed_logistic, fixed_logistic_left = group(mixtures, "logistic GAN", own_d=False)
     fixed_ebgan, fixed_ebgan_left = group(mixtures, "EBGAN", own_d=False)
     column = f"fixed_q_plane_energy_difference_{statistic}"
     rows.append({"claim": "at a fixed Q, the logistic loss trains s* = log q/p = E_P - E_Q", "source": "blog",
-                 "measure": f"a fresh D trained on each run's P and frozen Q: mean weighted {statistic} correlation of s "
-                            f"with log q/p over the plane; logistic GAN: {fixed_logistic_left}, {seeds(fixed_logistic)}",
+                 "measure": f"a fresh D trained on each run's P and frozen Q (at fractions {fractions} of training, "
+                            f"averaged per run): mean weighted {statistic} correlation of s with log q/p over the "
+                            f"plane; logistic GAN: {fixed_logistic_left}, {seeds(fixed_logistic)}",
                  "tolerance": f"above {tol['tracks']}", "scale": scale,
-                 **threshold_verdict(fixed_logistic.get(column, pd.Series(dtype=float)), tol["tracks"], True, settings)})
+                 **threshold_verdict(values(fixed_logistic, column), tol["tracks"], True, settings)})
     column = f"fixed_q_plane_energy_{statistic}"
     rows.append({"claim": "at a fixed Q, EBGAN's loss trains an s that tracks E_P no better than the logistic loss's",
                  "source": "blog",
-                 "measure": f"fresh D at each run's frozen Q, EBGAN minus logistic GAN: mean weighted {statistic} "
-                            f"correlation of s with E_P; EBGAN: {fixed_ebgan_left}, {seeds(fixed_ebgan)}; logistic GAN: "
+                 "measure": f"fresh D at each run's frozen Q (at fractions {fractions} of training, averaged per run), "
+                            f"EBGAN minus logistic GAN: mean weighted {statistic} correlation of s with E_P; EBGAN: {fixed_ebgan_left}, {seeds(fixed_ebgan)}; logistic GAN: "
                             f"{fixed_logistic_left}, {seeds(fixed_logistic)}",
                  "tolerance": f"difference below {tol['no_better']}", "scale": scale,
-                 **difference_verdict(fixed_ebgan.get(column, pd.Series(dtype=float)),
-                                      fixed_logistic.get(column, pd.Series(dtype=float)), tol["no_better"], settings)})
+                 **difference_verdict(values(fixed_ebgan, column), values(fixed_logistic, column), tol["no_better"],
+                                      settings)})
     for domain, table in (("2D mixtures", mixtures), ("MNIST", images)):
         hinge, left = group(table, "EBGAN")
-        gap = hinge.get("gap_in_margins", pd.Series(dtype=float))
+        gap = values(hinge, "gap_in_margins")
         rows.append({"claim": f"a trained EBGAN's D is flat on the data (Theorem 2), {domain}", "source": "EBGAN paper",
                      "measure": "mean std of s on the data in margins m (one value in [0, m] at equilibrium); a D "
                                 "counts as dead only when s is flat off the data too (noise; energygan.quality), so a "
                                 f"flat equilibrium D stays in; {left}; energy gap (mean s on Q - on P) "
                                 f"{gap.mean():.3g} m",
                      "tolerance": f"below {tol['flat']} m", "scale": scale,
-                     **threshold_verdict(hinge.get("spread_in_margins", pd.Series(dtype=float)), tol["flat"], False,
-                                         settings)})
+                     **threshold_verdict(values(hinge, "spread_in_margins"), tol["flat"], False, settings)})
     return pd.DataFrame(rows)
 
 
@@ -200,6 +220,6 @@ def write_outputs(probe_csvs: list[str], spec: dict, out_dir) -> None:
         files.write_csv(table, out / f"{name}.csv")
         report.html_table(table, out / f"{name}.html", title=f"{title} [{scale}]")
     files.write_csv(front(tables["claims"][0]), out / "front.csv")
-    (out / "front_scale.txt").write_text(f"Scale: {scale}.\n")
+    files.write_text(f"Scale: {scale}.\n", out / "front_scale.txt")
     plots.probes_over_training(probes, spec["statistic"], out / "over_training.png",
                                f"The probes over training (mean over runs)\n{scale}")
