@@ -6,8 +6,8 @@ from energygan import runfolder as _runfolder
 from energygan.data import mnist as _mnist
 
 # What every other job waits for runs first: the data; then the longest training job (a training job's
-# priority is its steps), which on 2 cores is the study's critical path, and the evaluator beside it
-LONGEST = max([s.steps for s in SHARDS], default=0)
+# priority is its run-steps), which on 2 cores is the study's critical path, and the evaluator beside it
+LONGEST = max([s.run_steps for s in SHARDS], default=0)
 DATA_FIRST = LONGEST + 1
 MNIST_RAW = expand("data/mnist/raw/{name}", name=_mnist.FILES)
 MNIST_PREPARED = expand("data/mnist/prepared/{split}.pt", split=_mnist.SPLITS)

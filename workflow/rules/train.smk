@@ -45,7 +45,7 @@ for _shard in SHARDS:
         resources:
             gpu=0 if config["train"]["device"] == "cpu" else 1,  # auto may use one: never schedule it as a CPU job
             **cluster_resources(_shard),
-        priority: _shard.steps  # the longest jobs first, so that no long job is left to run alone at the end
+        priority: _shard.run_steps  # the longest jobs first, so that no long job is left to run alone at the end
         group:
             f"shard_{_shard.name}"  # on a cluster, one submission trains and scores the shard (evaluate.smk)
         log:
