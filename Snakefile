@@ -27,6 +27,7 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/grid_search.smk"
 include: "workflow/rules/title_question.smk"
 include: "workflow/rules/summary.smk"
+include: "workflow/rules/studies.smk"
 
 
 report: "workflow/report/workflow.rst"
@@ -47,6 +48,7 @@ STUDY = [
     *grid_search_outputs(),
     *title_question_outputs(),
     "results/metrics.json",
+    *kept_study_outputs(),
 ]
 
 

@@ -223,6 +223,22 @@ def theory_claims(inputs, outputs, tolerances):
     report.html_table(claims, outputs[1], title="Claims of the blog post, checked")
 
 
+@command("keep-study")
+def keep_study(inputs, outputs, configfiles=(), note=""):
+    """Keep a finished study's small outputs (from the results folder inputs[0]) and its provenance in the
+    folder outputs[0] (studies/<name>), for version control and the report."""
+    from . import studies
+    record = studies.keep(inputs[0] if inputs else "results", outputs[0], list(configfiles), note)
+    print(f"kept {outputs[0]}: {record['device']}, commit {record['commit']}", file=sys.stderr)
+
+
+@command("render-study")
+def render_study(inputs, outputs):
+    """The report's view of the kept study inputs[0] (tables as HTML, figures) into the folder outputs[0]."""
+    from . import studies
+    studies.render(inputs[0], outputs[0])
+
+
 @command("render-table")
 def render_table(inputs, outputs):
     """An HTML rendering of the CSV table inputs[0], for the report."""

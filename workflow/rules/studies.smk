@@ -1,0 +1,41 @@
+# Kept studies: a finished study's small outputs and provenance under version control in studies/<name>/
+# (`energygan keep-study`: a paper-length study made on a GPU or a cluster), shown in the report beside
+# this run's, each labelled with its device, date, commit and scale.
+from energygan import studies as _studies
+
+KEPT_STUDIES = sorted(p.parent.name for p in Path("studies").glob(f"*/{_studies.PROVENANCE}"))
+
+
+def study_files(name):
+    return sorted(str(p) for p in Path("studies", name).rglob("*") if p.is_file())
+
+
+def study_views(name):
+    """What the report shows of kept study `name`: its tables as HTML and its figures."""
+    folder = Path("studies", name)
+    tables = [f"{n.replace('/', '__').removesuffix('.csv')}.html" for n in _studies.SHOWN if (folder / n).is_file()]
+    figures = [str(p.relative_to(folder)).replace("/", "__") for p in sorted(folder.rglob("*.png"))]
+    return [f"results/studies/{name}/{view}" for view in tables + figures]
+
+
+def kept_study_outputs():
+    return [path for name in KEPT_STUDIES for path in study_views(name)]
+
+
+for _study in KEPT_STUDIES:
+
+    rule:
+        name:
+            f"render_study_{_study}"
+        input:
+            study_files(_study),
+        output:
+            [report(path, category="7. Kept studies", subcategory=_studies.label(Path("studies", _study)),
+                    caption="../report/kept_study.rst") for path in study_views(_study)],
+        params:
+            folder=f"studies/{_study}",
+            out=f"results/studies/{_study}",
+        log:
+            f"logs/studies/{_study}.log",
+        shell:
+            "energygan render-study --in {params.folder} --out {params.out} 2>&1 | tee {log}"
