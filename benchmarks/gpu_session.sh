@@ -31,6 +31,13 @@ stage() {  # stage FILE COMMAND...: its output to $OUT/FILE (appended), with its
   timeout "$STAGE_S" "$@" 2>&1 | tee -a "$OUT/$file"
   echo "== exit ${PIPESTATUS[0]} after $((SECONDS - t0)) s" | tee -a "$OUT/$file"
 }
+# First, where a study was planned here (WINDOW=window.json: benchmarks/study_window.py plan ...; carry
+# data/mnist and results/evaluator), the study itself, each stage within its limit, kept in $OUT/window/study
+if [ -n "${WINDOW:-}" ]; then
+  # shellcheck disable=SC2086
+  "$PYTHON" benchmarks/study_window.py run "$WINDOW" --out "$OUT/window" --python "$PYTHON" \
+    --limits ${WINDOW_LIMITS:-train=420 probe=60 verdicts=60} 2>&1 | tee "$OUT/window.txt"
+fi
 bench=("$PYTHON" benchmarks/bench_engine.py --device "$DEVICE" --rounds "$ROUNDS")
 # shellcheck disable=SC2086
 stage engine.txt "${bench[@]}" --arch paper --runs $RUNS --adam engine elementwise --calibrate "$OUT/calibration.csv"

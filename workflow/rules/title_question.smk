@@ -40,7 +40,10 @@ if TITLE:
     def probe_settings(name):
         """What the probes of experiment `name` read: a fresh D at a fixed Q only where fixed_q lists it."""
         fresh = TITLE.get("fixed_q")
-        return {**_PROBE_SETTINGS, **({"fixed_q": fresh} if fresh and name in fresh["experiments"] else {})}
+        if not fresh or name not in fresh["experiments"]:
+            return _PROBE_SETTINGS
+        at = {"every_checkpoint": fresh["experiments"][name] == "every_checkpoint"}
+        return {**_PROBE_SETTINGS, "fixed_q": {**{k: v for k, v in fresh.items() if k != "experiments"}, **at}}
 
     for _name in probed_experiments():
         _mnist = not is_mixture(_name)
