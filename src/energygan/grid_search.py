@@ -1,6 +1,7 @@
 """EBGAN's MNIST grid search (paper section 4.1): which runs form each family (GAN, EBGAN, EBGAN-PT), the
 score histograms of its Figures 2 and 3, a summary table per family, and the paper's claims as verdicts
-computed from an effect size with a bootstrap interval.
+(energygan.verdicts) computed from an effect size with a bootstrap interval over architectures, the grid's
+independent unit, and gated on how many runs of each side clear the quality floor.
 
 The score is EBGAN's I' (`ebgan_score`, higher is better). A diverged run, or one left without a score,
 counts as worse than every scored run: it is never dropped.

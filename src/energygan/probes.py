@@ -167,7 +167,8 @@ def probe_experiment(experiment: str, run_dirs: list[str], settings: dict, eval_
         data = datasets.mixture(spec.name)
     rows, panels = [], []
     fresh = settings.get("fixed_q")
-    p_sample = datasets.load(spec.name, prepared_dir, split="train").sample if images else data.sample
+    if fresh:  # a fresh D at a fixed Q trains on the training split (MNIST) or fresh draws of P (2D)
+        p_sample = datasets.load(spec.name, prepared_dir, split="train").sample if images else data.sample
     for run_dir in map(Path, run_dirs):
         manifest = runfolder.read_manifest(run_dir)
         z_dim, steps = manifest["setup"]["z_dim"], manifest["setup"]["steps"]
