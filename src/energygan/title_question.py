@@ -151,7 +151,8 @@ def claims(probes: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
                             f"EBGAN: {ebgan_left}, {seeds(ebgan)}; logistic GAN: {logistic_left}, {seeds(logistic)}",
                  "tolerance": f"difference below {tol['no_better']}", "scale": scale,
                  **difference_verdict(values(ebgan, column), values(logistic, column), tol["no_better"], settings)})
-    # the blog's claim exactly: the D that each loss trains at a fixed Q (a fresh one, run to convergence)
+    # the blog's claim exactly: the D that each loss trains at a fixed Q (a fresh one, trained for
+    # fixed_q.steps; whether its loss had stopped falling is in the probes' fixed_q_loss_change)
     fixed_logistic, fixed_logistic_left = group(mixtures, "logistic GAN", own_d=False)
     fixed_ebgan, fixed_ebgan_left = group(mixtures, "EBGAN", own_d=False)
     column = f"fixed_q_plane_energy_difference_{statistic}"
@@ -165,8 +166,9 @@ def claims(probes: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
     rows.append({"claim": "at a fixed Q, EBGAN's loss trains an s that tracks E_P no better than the logistic loss's",
                  "source": "blog",
                  "measure": f"fresh D at each run's frozen Q (at fractions {fractions} of training, averaged per run), "
-                            f"EBGAN minus logistic GAN: mean weighted {statistic} correlation of s with E_P; EBGAN: {fixed_ebgan_left}, {seeds(fixed_ebgan)}; logistic GAN: "
-                            f"{fixed_logistic_left}, {seeds(fixed_logistic)}",
+                            f"EBGAN minus logistic GAN: mean weighted {statistic} correlation of s with E_P; EBGAN: "
+                            f"{fixed_ebgan_left}, {seeds(fixed_ebgan)}; logistic GAN: {fixed_logistic_left}, "
+                            f"{seeds(fixed_logistic)}",
                  "tolerance": f"difference below {tol['no_better']}", "scale": scale,
                  **difference_verdict(values(fixed_ebgan, column), values(fixed_logistic, column), tol["no_better"],
                                       settings)})
