@@ -62,5 +62,5 @@ def test_pairs_are_ranked_by_the_headline_score_of_their_dataset():
 def test_short_keys_are_slugs_made_unique():
     taken = set()
     assert headline.short_key("EBGAN's I' lies to the right of GAN's (all runs; Figure 2)", taken) == \
-        "ebgan_s_i_lies_to_the_right_of_gan_s_all_runs_fi"
+        "ebgan_s_i_lies_to_the_right_of_gan_s_all_runs_figure_2"
     assert headline.short_key("E", taken) == "e" and headline.short_key("e!", taken) == "e_"

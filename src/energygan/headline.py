@@ -39,7 +39,7 @@ EVIDENCE = ("runs_A", "architectures_A", "working_A", "runs_B", "architectures_B
 def short_key(claim: str, taken: set) -> str:
     """A claim's key for `dvc metrics show`: its first words as a slug (the full text stays in the tables)."""
     words = re.sub(r"[^a-z0-9]+", "_", claim.lower()).strip("_")
-    key = words[:48].rstrip("_")
+    key = words[:64].rstrip("_")
     while key in taken:
         key += "_"
     taken.add(key)
