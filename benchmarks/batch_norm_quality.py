@@ -108,8 +108,8 @@ def main() -> None:
             else:
                 generate = conventional(mode, args.steps, args.lr, seed, images, "one batch" in implementation)
             with torch.no_grad():
-                probs, features = evaluation.classify(classifier, generate(z))
-            scores = evaluation.image_scores(probs, features, reference, 0.1)
+                log_probs, features = evaluation.classify(classifier, generate(z))
+            scores = evaluation.image_scores(log_probs, features, reference, 0.1)
             rows.append({"batch_norm": mode, "implementation": implementation, "seed": seed, "steps": args.steps,
                          "lr": args.lr, **{k: scores[k] for k in ("inception_score", "frechet_distance", "classes_covered")},
                          "wall_s": round(time.time() - t0, 1)})

@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -99,10 +100,20 @@ def run(window: dict, out: Path, limits: dict[str, float], python: str) -> list[
         t0 = time.perf_counter()
         for path in job["outputs"] + job["logs"]:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # a session of its own: out of time, the whole pipeline (energygan and tee) stops, not just bash,
+        # so that no job keeps the device busy behind the next stage
+        process = subprocess.Popen(["bash", "-c", f"set -o pipefail; {job['command']}"], env=env,
+                                   start_new_session=True)
         try:
-            done = subprocess.run(["bash", "-c", f"set -o pipefail; {job['command']}"], env=env, timeout=left)
-            status = "done" if done.returncode == 0 else f"failed ({done.returncode})"
+            code = process.wait(timeout=left)
+            status = "done" if code == 0 else f"failed ({code})"
         except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
             status = "out of time"
         seconds = time.perf_counter() - t0
         spent[name] = spent.get(name, 0.0) + seconds

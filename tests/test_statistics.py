@@ -100,3 +100,19 @@ def test_paired_bootstrap_draws_pairs_together():
     assert st.paired_superiority([1, 2, 3], [1, 3, 0]) == pytest.approx((0.5 + 0 + 1) / 3)
     with pytest.raises(ValueError, match="aligned"):
         st.bootstrap_interval(st.paired_superiority, (a, b[:3]), 0.95, 10, 0, paired=True)
+    with pytest.raises(ValueError, match="aligned"):  # one label array for both, the second group shorter
+        st.bootstrap_interval(st.paired_superiority, (a, b[:3]), 0.95, 10, 0, clusters=([0, 0, 1, 1],), paired=True)
+
+
+def test_paired_cluster_bootstrap_draws_the_pairs_of_an_architecture_together():
+    # two architectures of two pairs each; A wins both pairs of architecture 0 and loses both of 1: a resample
+    # holds 0, 2 or 4 won pairs of 4, never 1 or 3, which pairs drawn one by one give
+    a, b = np.array([1.0, 1.0, 0.0, 0.0]), np.array([0.0, 0.0, 1.0, 1.0])
+    for clusters, expected in ((([0, 0, 1, 1],), {0.0, 0.5, 1.0}), (None, {0.0, 0.25, 0.5, 0.75, 1.0})):
+        seen = []
+
+        def statistic(x, y):
+            seen.append(st.paired_superiority(x, y))
+            return seen[-1]
+        st.bootstrap_interval(statistic, (a, b), 0.9, 300, 0, clusters=clusters, paired=True)
+        assert set(seen) == expected

@@ -26,7 +26,7 @@ def probe_rows(loss_name, dataset, values: dict, runs=4, fraction=1.0, works=lam
 @pytest.mark.parametrize("values, above, expected", [
     ([0.8, 0.9, 0.85, 0.95], True, "supported"), ([0.1, 0.2, 0.15, 0.05], True, "refuted"),
     ([0.1, 0.9, 0.2, 0.8], True, "not established at this scale"),
-    ([0.8, 0.9, 0.85], True, "not established at this scale"),          # fewer than min_runs
+    ([0.8, 0.9, 0.85], True, "not established at this scale"),          # fewer than min_units
     ([0.01, 0.02, 0.03, 0.02], False, "supported"), ([0.5, 0.6, 0.55, 0.7], False, "refuted"),
 ])
 def test_threshold_verdict(values, above, expected):

@@ -77,8 +77,11 @@ def bootstrap_interval(statistic: Callable, groups: tuple, confidence: float, re
     rng = np.random.default_rng(seed)
     groups = [np.asarray(g, dtype=float) for g in groups]
     labels = [np.arange(len(g)) for g in groups] if clusters is None else [np.asarray(c) for c in clusters]
-    if paired and any(len(g) != len(groups[0]) or (lab != labels[0]).any() for g, lab in zip(groups, labels)):
-        raise ValueError("paired groups must be aligned member by member, with the same cluster labels")
+    if paired:  # one draw serves every group: one label array (the first group's) for all
+        if any(len(g) != len(groups[0]) for g in groups) or any(len(lab) != len(groups[0]) for lab in labels) \
+                or any((lab != labels[0]).any() for lab in labels):
+            raise ValueError("paired groups must be aligned member by member, with the same cluster labels")
+        labels = [labels[0]] * len(groups)
     units = [[np.flatnonzero(lab == u) for u in np.unique(lab)] for lab in labels]
 
     def draw(members: list) -> np.ndarray:

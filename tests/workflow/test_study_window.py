@@ -47,3 +47,19 @@ def test_a_window_cut_off_keeps_what_finished_and_the_same_plan_resumes(workdir,
     # and a third finds every job's outputs: it keeps them all
     again = window(workdir, "run", str(tmp_path / "window.json"), "--out", str(out))
     assert again.returncode == 0 and set(statuses(out).values()) == {"kept"}
+
+
+def test_a_job_out_of_time_is_stopped_with_every_process_of_its_pipeline(tmp_path, monkeypatch):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("study_window", WINDOW)
+    study_window = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(study_window)
+    monkeypatch.chdir(tmp_path)
+    marker = "sleep 37.25"  # a duration no other process uses
+    plan = {"configfiles": [], "jobs": [{"rule": "train_x", "stage": "train", "inputs": [], "outputs": ["made"],
+                                         "logs": [], "command": f"{marker} | cat"}]}
+    records = study_window.run(plan, tmp_path / "out", {"train": 1.0}, sys.executable)
+    assert records == [{"rule": "train_x", "stage": "train", "status": "out of time", "seconds": records[0]["seconds"]}]
+    assert records[0]["seconds"] < 15
+    left = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
+    assert left.stdout == ""  # neither `sleep` nor `cat` survives its bash
