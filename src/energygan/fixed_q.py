@@ -30,8 +30,8 @@ def pools(p_sample, generate, z_dim: int, size: int, seed: int, bandwidth: float
     if centres is None:
         q = generate(rng.normal(keys, FIXED_Q_STREAM, 1, (size, z_dim))[0])
     else:
-        pick = rng.integers(keys, FIXED_Q_STREAM, 2, (size,), len(centres))[0]
-        q = centres[pick] + bandwidth * rng.normal(keys, FIXED_Q_STREAM, 3, tuple(centres[pick].shape))[0]
+        picked = centres[rng.integers(keys, FIXED_Q_STREAM, 2, (size,), len(centres))[0]]
+        q = picked + bandwidth * rng.normal(keys, FIXED_Q_STREAM, 3, tuple(picked.shape))[0]
     return p.flatten(1).float(), q.flatten(1).float()
 
 

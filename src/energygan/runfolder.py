@@ -87,12 +87,17 @@ def read_metrics(run_dir: str | Path) -> dict:
     return files.read_json(Path(run_dir) / METRICS, ("status", "samples", "eval_seed"), "energygan metrics")
 
 
+def _saved(path: str | Path, role: str) -> tuple[dict, dict]:
+    """A saved network's weights and its `meta.` entries (what it was built from)."""
+    state = files.load_tensors(path, ("meta.architecture", "meta.arguments", "meta.dataset"), f"energygan {role}")
+    return state, {key[5:]: state.pop(key) for key in [k for k in state if k.startswith("meta.")]}
+
+
 def _rebuild(path: str | Path, role: str):
     """A saved network of one run, rebuilt through the architecture registry, in evaluation mode (batch
     normalization from its running statistics, no dropout); and its `meta.` entries."""
     from . import architectures
-    state = files.load_tensors(path, ("meta.architecture", "meta.arguments", "meta.dataset"), f"energygan {role}")
-    meta = {key[5:]: state.pop(key) for key in [k for k in state if k.startswith("meta.")]}
+    state, meta = _saved(path, role)
     net = architectures.build(role, meta["architecture"], 1, meta["arguments"])
     try:
         net.load_state_dict({name: tensor[None] for name, tensor in state.items()})
@@ -117,8 +122,7 @@ def load_generator(path: str | Path):
 
 def discriminator_record(path: str | Path) -> dict:
     """What a saved discriminator was built from: its `architecture`, `arguments` and `parametrisation`."""
-    _, meta = _rebuild(path, "discriminator")
-    return meta
+    return _saved(path, "discriminator")[1]
 
 
 def load_discriminator(path: str | Path, dropout_masks: int = DROPOUT_MASKS):

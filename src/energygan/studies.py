@@ -87,19 +87,25 @@ def label(study: str | Path) -> str:
     return f"kept study {study.name}: {record['device']}, {record['date'][:10]}, commit {commit}. {scale}".strip()
 
 
+def views(study: str | Path) -> dict[str, str]:
+    """What the report shows of a kept study: each shown table's and each figure's path in the study ->
+    its file name in the report's view (an HTML table, or the figure itself)."""
+    study = Path(study)
+    tables = {name: f"{name.replace('/', '__').removesuffix('.csv')}.html" for name in SHOWN if (study / name).is_file()}
+    figures = {str(p.relative_to(study)): str(p.relative_to(study)).replace("/", "__") for p in sorted(study.rglob("*.png"))}
+    return {**tables, **figures}
+
+
 def render(study: str | Path, out: str | Path) -> list[Path]:
     """The report's view of a kept study into `out`: its shown tables as HTML, each titled with the study's
     label, and its figures; the paths written."""
     study, out = Path(study), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     title, written = label(study), []
-    for name, what in SHOWN.items():
-        if (study / name).is_file():
-            path = out / f"{name.replace('/', '__').removesuffix('.csv')}.html"
-            report.html_table(files.read_csv(study / name), path, title=f"{what} [{title}]")
-            written.append(path)
-    for figure in sorted(study.rglob("*.png")):
-        path = out / str(figure.relative_to(study)).replace("/", "__")
-        shutil.copy2(figure, path)
-        written.append(path)
+    for name, view in views(study).items():
+        if name in SHOWN:
+            report.html_table(files.read_csv(study / name), out / view, title=f"{SHOWN[name]} [{title}]")
+        else:
+            shutil.copy2(study / name, out / view)
+        written.append(out / view)
     return written

@@ -11,11 +11,8 @@ def study_files(name):
 
 
 def study_views(name):
-    """What the report shows of kept study `name`: its tables as HTML and its figures."""
-    folder = Path("studies", name)
-    tables = [f"{n.replace('/', '__').removesuffix('.csv')}.html" for n in _studies.SHOWN if (folder / n).is_file()]
-    figures = [str(p.relative_to(folder)).replace("/", "__") for p in sorted(folder.rglob("*.png"))]
-    return [f"results/studies/{name}/{view}" for view in tables + figures]
+    """What the report shows of kept study `name` (energygan.studies.views)."""
+    return [f"results/studies/{name}/{view}" for view in _studies.views(Path("studies", name)).values()]
 
 
 def kept_study_outputs():
