@@ -8,6 +8,16 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def seeded_global_generators():
+    """Each test starts from the same global random state, so that its outcome does not depend on
+    which tests ran before it (a test that draws unseeded data is then still reproducible)."""
+    import numpy as np
+    import torch
+    torch.manual_seed(0)
+    np.random.seed(0)
+
+
 @pytest.fixture
 def http_root(tmp_path):
     """A folder served over HTTP on loopback; yields (folder, base URL)."""

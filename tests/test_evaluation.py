@@ -66,9 +66,15 @@ def test_ebgan_score_has_no_floor_where_a_class_is_all_but_ruled_out():
 # --- Frechet distance -------------------------------------------------------------------------
 
 def test_frechet_distance_of_a_set_with_itself_is_zero():
-    features = torch.randn(2000, 16, dtype=torch.float64) @ torch.randn(16, 16, dtype=torch.float64)
-    stats = evaluation.gaussian_stats(features)
-    assert evaluation.frechet_distance(*stats, *stats) == pytest.approx(0, abs=1e-8)
+    generator = torch.Generator().manual_seed(0)
+    features = (torch.randn(2000, 16, dtype=torch.float64, generator=generator)
+                @ torch.randn(16, 16, dtype=torch.float64, generator=generator))
+    mu, cov = evaluation.gaussian_stats(features)
+    # eigh perturbs each eigenvalue of C^2 by about eps * lambda_max^2, so the square root of a small
+    # one is off by up to sqrt(eps) * lambda_max: that, per dimension and twice over, is the bound
+    lambda_max = np.linalg.eigvalsh(cov).max()
+    bound = 2 * cov.shape[0] * math.sqrt(np.finfo(np.float64).eps) * lambda_max
+    assert evaluation.frechet_distance(mu, cov, mu, cov) == pytest.approx(0, abs=bound)
 
 
 def test_frechet_distance_matches_the_closed_form_for_gaussians():
