@@ -4,12 +4,14 @@ from pathlib import Path
 
 from snakemake.utils import min_version, validate
 
-from energygan.experiments import shards
+from energygan.study import checks as _checks
+from energygan.study.experiments import shards
 
 min_version("9.0")
 
 configfile: "config/config.yaml"
 validate(config, "workflow/schemas/config.schema.yaml")
+_checks.check(config)  # names the schema cannot check: experiments, selectors, categories
 # every run of every experiment, expanded now: settings that the engine cannot run together (an unknown
 # dataset, the pull-away term without an autoencoder, ...) stop the workflow here, before any job
 SHARDS = shards(config)

@@ -24,9 +24,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from energygan import architectures, datasets, evaluation
-from energygan.data import mnist
-from energygan.training import Run, Setup, Trainer
+from energygan.analysis import evaluation
+from energygan.data import datasets, mnist
+from energygan.engine import architectures
+from energygan.engine.spec import Run, Setup
+from energygan.engine.training import Trainer
 
 SETUP = dict(dataset="mnist", discriminator="mlp", z_dim=32, n_layer_g=3, size_g=256, n_layer_d=3, size_d=128,
              batch_size=64, log_every=10 ** 6, checkpoint_every=10 ** 9)

@@ -13,7 +13,7 @@ step per round: the code the engine replaces. Both train GANs (MLPs, or DCGAN's 
 dcgan32) on data drawn from a fixed random tensor (28x28 or 32x32 images, or the 8-Gaussian ring for
 --arch toy; no dataset needed) with the logistic loss and f = softplus.
 On a CUDA device the engine replays each step from a CUDA graph (captured during the warm-up).
---concurrent N: N batches of K runs side by side (energygan.jobs: each its own trainer, on its own CUDA
+--concurrent N: N batches of K runs side by side (energygan.study.training_job: each its own trainer, on its own CUDA
 stream), the rate counting all N x K runs. --adam: the engine's Adam by its own rule (engine: the fused
 kernel on a GPU for nets of optimizers.FUSED_MIN_RUN_PARAMS or more per run), or forced fused or
 elementwise; calibration rows come from `engine` alone. --processes S: whole jobs of S steps from process
@@ -36,11 +36,14 @@ import time
 from pathlib import Path
 
 import pandas as pd
-
 import torch
 from torch import nn
 
-from energygan import datasets, files, optimizers, plan, training
+from energygan import files
+from energygan.data import datasets
+from energygan.engine import optimizers, step, training
+from energygan.engine.spec import Run, Setup
+from energygan.study import plan
 
 ARCH = {"default": dict(dataset="mnist", z_dim=32, n_layer_g=3, size_g=256, n_layer_d=3, size_d=128),
         "paper": dict(dataset="mnist", z_dim=100, n_layer_g=4, size_g=800, n_layer_d=3, size_d=512),
@@ -68,7 +71,7 @@ def plain_gan(arch, device, shape):
         return nn.Sequential(*layers[:-1]).to(device)
 
     def dcgan(channels, transposed):
-        """DCGAN's nets as energygan.convnets builds them, in torch.nn layers."""
+        """DCGAN's nets as energygan.engine.convnets builds them, in torch.nn layers."""
         layers, last = [], len(channels) - 2
         for i, (a, b) in enumerate(zip(channels, channels[1:])):
             outer = i == 0 if transposed else i == last          # G's first and D's last: 4x4 <-> 1x1
@@ -126,8 +129,8 @@ def timed(fn, rounds, device, warmup=1):
 
 
 def side_by_side(setup, k, n, data, device):
-    """One round: a step of each of n trainers of k runs, each on its own CUDA stream (as energygan.jobs)."""
-    trainers = [training.Trainer(setup, [training.Run(f"r{i}_{j}", seed=i * k + j) for j in range(k)], data, device)
+    """One round: a step of each of n trainers of k runs, each on its own CUDA stream (as energygan.study.training_job)."""
+    trainers = [training.Trainer(setup, [Run(f"r{i}_{j}", seed=i * k + j) for j in range(k)], data, device)
                 for i in range(n)]
     streams = [torch.cuda.Stream() if device.startswith("cuda") else None for _ in trainers]
 
@@ -170,8 +173,8 @@ def worker(args) -> None:
         for _ in range(args.processes):
             plain_step(gan, data, args.batch, arch["z_dim"], args.device, spec.activate)
     else:
-        setup = training.Setup(**arch, batch_size=args.batch, steps=args.processes)
-        training.Trainer(setup, [training.Run(f"r{i}", seed=i) for i in range(k)], data, args.device).fit()
+        setup = Setup(**arch, batch_size=args.batch, steps=args.processes)
+        training.Trainer(setup, [Run(f"r{i}", seed=i) for i in range(k)], data, args.device).fit()
     sync(args.device)
 
 
@@ -198,7 +201,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--reuse-fake", action="store_true", help="the engine's G step reuses the D step's fake batch")
-    parser.add_argument("--precision", default="fp32", help="the engine's precision (energygan.precision)")
+    parser.add_argument("--precision", default="fp32", help="the engine's precision (energygan.engine.precision)")
     parser.add_argument("--calibrate", metavar="CSV", help="append the engine's measured rows to this calibration table")
     parser.add_argument("--concurrent", type=int, nargs="+", default=[1], help="batches of K runs side by side")
     parser.add_argument("--processes", type=int, metavar="STEPS", help="whole jobs of STEPS steps, process start included")
@@ -215,7 +218,7 @@ def main():
     data = fixed_data(arch["dataset"]).to(args.device)
     results = []
     for k in args.runs:
-        setup = training.Setup(**arch, batch_size=args.batch, steps=10 ** 9, reuse_fake=args.reuse_fake,
+        setup = Setup(**arch, batch_size=args.batch, steps=10 ** 9, reuse_fake=args.reuse_fake,
                                precision=args.precision)
         gans = [plain_gan(arch, args.device, spec.shape) for _ in range(k)]
         loop = timed(lambda: [plain_step(gan, data, args.batch, arch["z_dim"], args.device, spec.activate)
@@ -223,7 +226,7 @@ def main():
         for n, adam in itertools.product(args.concurrent, args.adam):
             with adam_kernel(adam, args.device):
                 round_ = side_by_side(setup, k, n, data, args.device)
-            batched = timed(round_, args.rounds, args.device, warmup=training.GRAPH_WARMUP + 2)
+            batched = timed(round_, args.rounds, args.device, warmup=step.GRAPH_WARMUP + 2)
             row = {"K": k, "concurrent": n, "adam": adam, "device": args.device, "arch": args.arch,
                    "batched_run_steps_per_s": n * k / batched, "loop_run_steps_per_s": k / loop,
                    "speedup": loop * n / batched}

@@ -16,7 +16,9 @@ from pathlib import Path
 import torch
 import yaml
 
-from energygan import datasets, experiments, training
+from energygan.data import datasets
+from energygan.engine import training
+from energygan.study import experiments
 
 
 def main():

@@ -18,12 +18,15 @@ import sys
 import time
 from pathlib import Path
 
-from energygan import cli, datasets, experiments
+from energygan import cli
+from energygan.analysis import scorers
+from energygan.data import datasets
+from energygan.study import experiments
 
 
 def jobs(configfiles: list[str], experiment: str) -> list[dict]:
     """The training and scoring commands of the experiment's shards, as Snakemake would run them."""
-    from energygan import plan
+    from energygan.study import plan
     config = plan.load_config(configfiles)
     if experiment not in config["experiments"]:
         sys.exit(f"{experiment!r} is not an experiment of {configfiles}; known: {sorted(config['experiments'])}")
@@ -37,7 +40,7 @@ def jobs(configfiles: list[str], experiment: str) -> list[dict]:
         result.append({"shard": shard.name,
                        "train": ["train", "--in", spec.prepared or "", "--out", shard.trained,
                                  "--params", json.dumps(experiments.job_params(shard, config["train"]))],
-                       "evaluate": ["evaluate", "--in", *experiments.score_sources(shard.dataset), "--out", shard.scored,
+                       "evaluate": ["evaluate", "--in", *scorers.sources(shard.dataset), "--out", shard.scored,
                                     "--params", json.dumps(experiments.score_params(shard, config["evaluation"]))]})
     return result
 

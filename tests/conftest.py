@@ -37,6 +37,6 @@ def score_settings(**changes) -> dict:
     """A scoring job's settings as the default config gives them (experiments.score_settings), with changes."""
     import yaml
 
-    from energygan import experiments
+    from energygan.study import experiments
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     return {**experiments.score_settings(config["evaluation"]), **changes}

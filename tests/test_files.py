@@ -13,9 +13,13 @@ import pandas as pd
 import pytest
 import torch
 
-from energygan import __version__, datasets, evaluation, files, headline, jobs, runfolder, summary, training
-from energygan.data import mnist
-from energygan.training import Run, Setup
+from energygan import __version__, files
+from energygan.analysis import evaluation, headline, summary
+from energygan.data import datasets, mnist
+from energygan.engine import checkpoints, training
+from energygan.engine.spec import Run, Setup
+from energygan.study import runfolder, training_job
+
 from tests.conftest import score_settings
 
 SETUP = Setup(dataset="ring8", z_dim=2, n_layer_g=2, size_g=4, n_layer_d=2, size_d=4, batch_size=8, steps=3,
@@ -27,7 +31,7 @@ def good(tmp_path_factory):
     """Good files of every kind, made by the code that makes them in the pipeline."""
     root = tmp_path_factory.mktemp("good")
     run_dir = root / "results/exp/runs/r"
-    jobs.train_batch(SETUP, [Run("r", seed=0)], [str(run_dir)], str(root / "ck.pt"), None, "cpu")
+    training_job.train_batch(SETUP, [Run("r", seed=0)], [str(run_dir)], str(root / "ck.pt"), None, "cpu")
     evaluation.evaluate_runs([str(run_dir)], "ring8", score_settings(samples=64, seed=0, batch_size=64), [])
     prepared = root / "data/mnist/prepared"
     images = torch.randint(0, 256, (6, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
@@ -101,7 +105,7 @@ def test_a_bad_input_file_is_refused_by_name(good, tmp_path, name, damage):
         foreign(path)
     else:
         path.unlink()
-    with pytest.raises((files.FileError, training.CheckpointError)) as caught:
+    with pytest.raises((files.FileError, checkpoints.CheckpointError)) as caught:
         READERS[name](path)
     message = str(caught.value)
     made_by = path.parent if name.startswith("data/lsun") else path  # the shards' Snakemake output is their folder

@@ -25,3 +25,13 @@ def test_distributions_roughly_right():
     assert abs(z.mean().item()) < 0.01 and abs(z.std().item() - 1) < 0.01
     i = rng.integers(torch.tensor([0]), 0, 0, (100_000,), 10)
     assert torch.bincount(i.flatten(), minlength=10).min() > 9_500
+
+
+def test_every_use_has_streams_of_its_own():
+    """The table's bases are distinct, and each block of streams (a base plus a layer, pass or draw
+    offset below the next base) stays below the next use's base."""
+    bases = sorted([rng.Z_D, rng.Z_G, rng.Z_FIXED, rng.EVALUATION, rng.PROBES, rng.FIXED_Q, rng.DATA, rng.DROPOUT,
+                    rng.DROPOUT_READ])
+    assert len(set(bases)) == len(bases)
+    assert rng.DATA + 1 < rng.DROPOUT and rng.DROPOUT + 10 * 99 + 9 < rng.DROPOUT_READ  # 100 layers, 10 passes
+

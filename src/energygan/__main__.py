@@ -1,3 +1,3 @@
-from .cli import main
+from energygan.cli import main
 
 main()

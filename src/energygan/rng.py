@@ -13,6 +13,16 @@ import torch
 
 MASK32 = 0xFFFFFFFF
 
+# The one table of random streams: each use draws from streams of its own, so no two uses ever share
+# numbers. A use may take a block of streams from its base (one per layer, pass or draw).
+Z_D, Z_G, Z_FIXED = 0, 1, 2  # normal: the noise of D steps, of G steps, of the fixed sample grid (training)
+EVALUATION = 3               # the scoring jobs' noise and draws (analysis.evaluation)
+PROBES = 4                   # the probes' own draws (analysis.probes)
+FIXED_Q = 5                  # the pools of P and Q a fresh discriminator is trained on (analysis.fixed_q)
+DATA = 100                   # 100, 101: the data's indices and a mixture's noise (data.datasets)
+DROPOUT = 1000               # + layer and pass: the dropout masks of training
+DROPOUT_READ = 2000          # + layer: the masks a dropout-trained D is read through (study.runfolder)
+
 
 def _hash32(x: torch.Tensor) -> torch.Tensor:
     """A 32-bit integer mixer (xor-shift-multiply, multipliers below 2^31)."""

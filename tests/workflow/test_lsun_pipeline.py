@@ -16,8 +16,8 @@ import pytest
 import yaml
 from PIL import Image
 
+from tests.analysis.test_fidelity import needs_fidelity
 from tests.conftest import REPO
-from tests.test_fidelity import needs_fidelity
 from tests.workflow.conftest import snakemake
 
 IMAGES = 24

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from energygan import plan
-from energygan.training import Setup
+from energygan.engine.spec import Setup
+from energygan.study import plan
 
 from tests.workflow.conftest import TINY_SETUP, snakemake, tiny_study
 

@@ -1,22 +1,20 @@
 # Evaluation: a classifier trained on MNIST's training split scores every run on MNIST (at any size); the
-# 2D runs are scored against their known density (energygan.datasets says which dataset gets which).
+# 2D runs are scored against their known density (energygan.data.datasets says which dataset gets which).
 # Reference rows score real data the same way.
-EVAL = config["evaluation"]
-EVALUATOR = expand("results/evaluator/{name}", name=["classifier.pt", "test_stats.pt", "metrics.json"])
 SCORE_SETTINGS = _experiments.score_settings(EVAL)
 
 
 def scoring_inputs(dataset):
     """What scoring a dataset's samples reads: the evaluator and the test digits (classifier), the real
     images (fidelity), nothing (a known density)."""
-    scorer = _datasets.get(dataset).scorer
-    return EVALUATOR + dataset_inputs(dataset) if scorer == "classifier" else dataset_inputs(dataset) if scorer == "fidelity" else []
+    scorer = _scorers.of(dataset)
+    return EVALUATOR + dataset_inputs(dataset) if scorer.reads_evaluator else dataset_inputs(dataset) if scorer.reads_images else []
 
 
 def reference_inputs(dataset):
     """Real data scored as the runs are (its prepared folder), and what scores it: `--in` of reference_scores."""
     folders = [_datasets.get(dataset).prepared] if _datasets.get(dataset).prepared else []
-    return folders + (["results/evaluator"] if scored_by_classifier(dataset) else [])
+    return folders + ([_paths.EVALUATOR] if _scorers.of(dataset).reads_evaluator else [])
 
 
 def reference_outputs():
@@ -64,22 +62,10 @@ for _shard in SHARDS:
             _shard.scores(),
         params:
             settings=as_json(_experiments.score_params(_shard, EVAL)),
-            sources=" ".join(_experiments.score_sources(_shard.dataset)),  # the folders of scoring_inputs
+            sources=" ".join(_scorers.sources(_shard.dataset)),  # the folders of scoring_inputs
         group:
             f"shard_{_shard.name}"
         log:
             f"logs/evaluate/{_shard.name}.log",
         shell:
             "energygan evaluate --in {params.sources} --out {output[0]} --params {params.settings:q} 2>&1 | tee {log}"
-
-
-def scored():
-    """The records of the scoring jobs, the last file made for each shard: asking for them makes every run."""
-    return [shard.scored for shard in SHARDS]
-
-
-def summarized():
-    """What the runs table reads of every run, its manifest and its scores, through the shards' records
-    (through_record)."""
-    return [f for shard in SHARDS for record, name in ((shard.trained, _runfolder.MANIFEST), (shard.scored, _runfolder.METRICS))
-            for f in through_record(record, shard.run_files(name))]

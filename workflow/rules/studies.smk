@@ -1,7 +1,7 @@
 # Kept studies: a finished study's small outputs and provenance under version control in studies/<name>/
 # (`energygan keep-study`: a paper-length study made on a GPU or a cluster), shown in the report beside
 # this run's, each labelled with its device, date, commit and scale.
-from energygan import studies as _studies
+from energygan.study import kept as _studies
 
 KEPT_STUDIES = sorted(p.parent.name for p in Path("studies").glob(f"*/{_studies.PROVENANCE}"))
 
@@ -11,7 +11,7 @@ def study_files(name):
 
 
 def study_views(name):
-    """What the report shows of kept study `name` (energygan.studies.views)."""
+    """What the report shows of kept study `name` (energygan.study.kept.views)."""
     return [f"results/studies/{name}/{view}" for view in _studies.views(Path("studies", name)).values()]
 
 

@@ -1,13 +1,12 @@
 # Summary: the tidy runs table, then per experiment an aggregated table (reference rows first) and
 # figures, each in the report under its dataset's category.
-from energygan import summary as _summary
 
 GRID_CATEGORY = "4. EBGAN grid search"
 
 
 def figure_kinds(name):
     """An experiment's own figures; the grid search's experiments are drawn by its rule instead."""
-    return [] if name in grid_search_experiments() else _summary.figure_kinds(config["experiments"][name])
+    return [] if name in grid_search_experiments() else _paths.figure_kinds(config["experiments"][name])
 
 
 def experiment_outputs():

@@ -1,39 +1,11 @@
 # The blog's title question asked of trained discriminators: every run of each probed experiment is probed
 # at its snapshots and at the end (is s an energy? on 2D mixtures against -log p, s* and log q/p; on MNIST,
 # is s lower on test digits than off the data?), then the claims are decided and the tables and figures made.
-from energygan import title_question as _title
 
-TITLE = config.get("title_question")
 TITLE_CATEGORY = "6. Title question: is the discriminator an energy?"
 
 
-def probed_experiments():
-    return TITLE["experiments"] if TITLE else []
-
-
-def is_mixture(name):
-    return _datasets.get(config["experiments"][name]["dataset"]).scorer == "density"
-
-
-def title_question_outputs():
-    if not TITLE:
-        return []
-    names = ["claims.csv", "claims.html", "front.csv", "front_scale.txt", "energy_2d.csv", "energy_2d.html",
-             "auroc_mnist.csv", "auroc_mnist.html", "over_training.png"]
-    return expand("results/title_question/{name}", name=names) + \
-           [f"results/{name}/energy_maps.png" for name in probed_experiments() if is_mixture(name)]
-
-
 if TITLE:
-    if missing := sorted(set(probed_experiments()) - set(config["experiments"])):
-        raise ValueError(f"config: title_question.experiments names {missing}, which `experiments` does not declare; "
-                         f"declared: {sorted(config['experiments'])}")
-    for _key, _selector in TITLE["groups"].items():
-        if unknown := sorted(set(_selector) - set(_title.SELECTABLE)):
-            raise ValueError(f"config: title_question.groups.{_key} selects runs by {unknown}; known: {sorted(_title.SELECTABLE)}")
-    if unknown := sorted(set(TITLE.get("fixed_q", {}).get("experiments", [])) - set(probed_experiments())):
-        raise ValueError(f"config: title_question.fixed_q.experiments names {unknown}, which title_question.experiments "
-                         f"does not probe; probed: {probed_experiments()}")
     _PROBE_SETTINGS = {k: v for k, v in TITLE.items() if k in ("plane", "samples", "kde_samples", "seed", "figure_f")}
 
 

@@ -1,15 +1,12 @@
 # Training: every run of every experiment in the config, one job per shard: one or more batches of runs
 # that share an architecture, each batch one batched computation (SHARDS: expanded in the Snakefile). Ask for
 # any run's file to (re)make its shard.
-import os
-
-from energygan import experiments as _experiments
-from energygan import plan as _plan
+from energygan.study import plan as _plan
 
 
 def cluster_resources(shard):
     """On a cluster, a training job's `mem_mb`, and `runtime` where the calibration table measured the
-    job's kind of device, from the plan (energygan.plan.job_resources), larger at each retry. Worked out
+    job's kind of device, from the plan (energygan.study.plan.job_resources), larger at each retry. Worked out
     when a job is submitted: counting a shard's FLOPs takes a tenth of a second per architecture, which a
     local or dry run of the paper config would pay for its 500 architectures."""
     known = {}
@@ -52,19 +49,3 @@ for _shard in SHARDS:
             f"logs/train/{_shard.name}.log",
         shell:
             "energygan train --in {params.prepared} --out {output[0]} --params {params.settings:q} 2>&1 | tee {log}"
-
-
-def through_record(record, run_files):
-    """What a job reads of a shard's runs (`run_files`), as its inputs: the record of the job that made
-    them, written after them, and those of them that are missing, so that Snakemake re-makes them.
-    Snakemake re-makes a missing file only when a job asks for it, but asking for each of the paper
-    config's 40,000 run files costs its DAG 20 s of lookups; a new record makes the readers re-run as each
-    file would. Where the record is missing its job runs anyway, and makes them all."""
-    if not os.path.exists(record):
-        return [record]
-    return [record] + [f for f in run_files if not os.path.exists(f)]
-
-
-def trained(experiment):
-    """Every file of an experiment's runs, through its shards' records (through_record)."""
-    return [f for shard in SHARDS if shard.experiment == experiment for f in through_record(shard.trained, shard.run_outputs())]

@@ -17,8 +17,8 @@ import lmdb
 import numpy as np
 from PIL import Image
 
-from .. import files
-from .download import DownloadError, fetch_url, file_digest
+from energygan import files
+from energygan.data.download import DownloadError, fetch_url, file_digest
 
 
 def fetch(category: str, zip_path: str | Path, url_template: str) -> None:

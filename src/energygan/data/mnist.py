@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from .. import files
-from .download import DownloadError, copy_stream, fetch_url, file_digest, verify
+from energygan import files
+from energygan.data.download import DownloadError, copy_stream, fetch_url, file_digest, verify
 
 # Official uncompressed files: name -> (md5, size in bytes).
 FILES = {
@@ -196,7 +195,8 @@ def _is_valid(path: Path, md5_size: tuple) -> bool:
         return False
 
 
-def load_split(raw_dir: str | Path, split: str) -> dict[str, torch.Tensor]:
+def load_split(raw_dir: str | Path, split: str) -> dict:
+    import torch  # here: the DAG reads FILES and SPLITS without torch
     image_file, label_file = SPLITS[split]
     images = read_idx(Path(raw_dir) / image_file, IMAGE_MAGIC)
     labels = read_idx(Path(raw_dir) / label_file, LABEL_MAGIC)
@@ -215,8 +215,9 @@ def prepare(raw_dir: str | Path, out_dir: str | Path) -> None:
         print(f"MNIST {split}: {tuple(tensors['images'].shape)} uint8 images", file=sys.stderr)
 
 
-def load_prepared(prepared_dir: str | Path, split: str) -> dict[str, torch.Tensor]:
+def load_prepared(prepared_dir: str | Path, split: str) -> dict:
     """A prepared split, refused by name when truncated, foreign or of the wrong shape."""
+    import torch  # here: the DAG reads FILES and SPLITS without torch
     path = Path(prepared_dir) / f"{split}.pt"
     tensors = files.load_tensors(path, ("images", "labels"), "MNIST prepared split")
     images, labels = tensors["images"], tensors["labels"]

@@ -1,0 +1,1 @@
+"""Analysis: scoring runs, probing discriminators, and the verdicts drawn from them."""

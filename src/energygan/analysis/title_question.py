@@ -1,0 +1,228 @@
+"""The blog's title question asked of trained discriminators: is the learned s an energy? From the probes
+of every probed experiment (energygan.analysis.probes): a table per domain (2D mixtures: s against E_P, s* and
+log q/p; MNIST: the AUROC of s against off-manifold inputs), the probes over training, and the claims with
+verdicts computed from the runs and the tolerances in config.
+
+A claim's effect is a mean over runs (or a difference of two means) with a seeded bootstrap percentile
+interval; it is decided only when the interval lies on one side of the tolerance and each side has at
+least `min_units` runs (the unit: one run, its own seed and setting) that work and whose discriminator
+lives, and is "not established at this scale" otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from energygan import files
+from energygan.analysis import scorers, verdicts
+from energygan.analysis.grid_search import matches
+from energygan.analysis.statistics import bootstrap_interval
+from energygan.analysis.summary import dead, worked
+from energygan.report import check as report
+from energygan.study.checks import PROBED_SETTINGS
+
+_MIXTURE = [f"{points}_{target}_{stat}" for points in ("plane", "samples")
+            for target in ("energy", "optimum", "energy_difference") for stat in ("spearman", "pearson")] + \
+    ["plane_optimum_relative_error", "samples_optimum_relative_error", "plane_optimum_excluded", "spread_on_p",
+     "spread_in_margins", "flatness", "s_mean_p", "s_mean_q", "gap_in_margins"]
+_IMAGE = ["auroc_noise", "auroc_shuffled", "auroc_inverted", "auroc_samples", "spread_on_p",
+          "spread_in_margins", "flatness", "s_mean_p", "s_mean_q", "gap_in_margins"]
+FIXED_Q = ["fixed_q_loss", "fixed_q_loss_change"]  # the fresh D at a fixed Q (energygan.analysis.fixed_q), beside the run's own
+MIXTURE_COLUMNS = _MIXTURE + [f"fixed_q_{c}" for c in _MIXTURE] + FIXED_Q
+IMAGE_COLUMNS = _IMAGE + [f"fixed_q_{c}" for c in _IMAGE] + FIXED_Q
+
+
+def final(probes: pd.DataFrame) -> pd.DataFrame:
+    """Each run at the end of its training."""
+    return probes[np.isclose(probes["fraction"], 1.0)]
+
+
+def per_setting(probes: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Mean of each probe per (dataset, discriminator, loss, f, pull-away weight) at the end of training, with
+    how many runs it rests on, how many of them diverged (and so have no probe), work (quality floor) and
+    have a dead discriminator."""
+    runs = final(probes)
+    grouped = runs.groupby(PROBED_SETTINGS, sort=False)
+    table = grouped[[c for c in columns if c in runs]].mean()
+    table.insert(0, "dead_d", grouped.apply(lambda g: int(dead(g).sum()), include_groups=False))
+    table.insert(0, "working", grouped.apply(lambda g: int(worked(g).sum()), include_groups=False))
+    table.insert(0, "diverged", grouped["status"].apply(lambda s: int((s != "ok").sum())))
+    table.insert(0, "runs", grouped.size())
+    return table.reset_index()
+
+
+def _decided(row: dict, low: float, high: float, tolerance: float, above: bool, units: int, settings: dict) -> dict:
+    row.update(ci_low=low, ci_high=high, verdict=verdicts.decide(low, high, tolerance, above,
+                                                                   enough=units >= settings["min_units"]))
+    return row
+
+
+def threshold_verdict(values, threshold: float, above: bool, settings: dict) -> dict:
+    """Is the mean of `values` (one per run: the unit) above (or below) `threshold`? Decided only when the
+    bootstrap interval lies wholly on one side and there are at least `min_units` values."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    row = {"runs": str(len(values)), "mean": math.nan, "ci_low": math.nan, "ci_high": math.nan,
+           "verdict": verdicts.NOT_ESTABLISHED}
+    if len(values):
+        row["mean"] = float(values.mean())
+        low, high = bootstrap_interval(np.mean, (values,), settings["confidence"], settings["bootstrap"], settings["seed"])
+        _decided(row, low, high, threshold, above, len(values), settings)
+    return row
+
+
+def difference_verdict(a, b, margin: float, settings: dict) -> dict:
+    """Is mean(a) - mean(b) at most `margin` ("A is no better than B")? Decided as threshold_verdict, on the
+    interval of the difference over resamples of each group's runs."""
+    a, b = (np.asarray(v, dtype=float) for v in (a, b))
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    row = {"runs": f"{len(a)} vs {len(b)}", "mean": math.nan, "ci_low": math.nan, "ci_high": math.nan,
+           "verdict": verdicts.NOT_ESTABLISHED}
+    if len(a) and len(b):
+        row["mean"] = float(a.mean() - b.mean())
+        low, high = bootstrap_interval(lambda x, y: x.mean() - y.mean(), (a, b), settings["confidence"],
+                                       settings["bootstrap"], settings["seed"])
+        _decided(row, low, high, margin, False, min(len(a), len(b)), settings)
+    return row
+
+
+def eligible(table: pd.DataFrame, own_d: bool = True) -> tuple[pd.DataFrame, str]:
+    """The runs a comparison may use: finished, clearing the quality floor (so that the sides are matched in
+    generator quality), with a live discriminator where the run's own D is read (`own_d`; a fresh D at a
+    fixed Q is trained anew); and what was left out, and why."""
+    finished = table[table["status"] == "ok"]
+    working = finished[worked(finished).to_numpy()]
+    live = working[~dead(working).to_numpy()] if own_d else working
+    left = (f"{len(live)} of {len(table)} runs used; left out: {len(table) - len(finished)} diverged, "
+            f"{len(finished) - len(working)} below the quality floor, {len(working) - len(live)} with a dead D")
+    return live, left
+
+
+def values(table: pd.DataFrame, column: str) -> pd.Series:
+    """A probe column of the runs, empty where no run has it (a study without 2D runs has no plane probes)."""
+    return table[column] if column in table else pd.Series(dtype=float)
+
+
+def seeds(table: pd.DataFrame) -> str:
+    return f"seeds {'/'.join(map(str, sorted(table['seed'].unique())))}" if len(table) else "no runs"
+
+
+def with_fixed_q_over_checkpoints(probes: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Each run at the end of its training, its fixed-Q probes replaced by their mean over the checkpoints
+    where a fresh D was trained (a fixed Q far from P early in training asks the blog's question more
+    sharply than one close to it at the end); and at which fractions of training they were."""
+    runs = final(probes)
+    fixed = [c for c in probes if c.startswith("fixed_q_")]
+    if not fixed:
+        return runs, "none"
+    measured = probes[probes[fixed].notna().any(axis=1)]
+    means = measured.groupby(["experiment", "run_id"])[fixed].mean()
+    runs = runs.drop(columns=fixed).join(means, on=["experiment", "run_id"])
+    return runs, "/".join(f"{f:g}" for f in sorted(measured["fraction"].unique()))
+
+
+def claims(probes: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
+    """The post's claims about trained discriminators, each decided from the probes at the end of training
+    (at a fixed Q, their mean over the checkpoints) of the runs that work and, where the run's own D is
+    read, whose discriminator lives."""
+    (runs, fractions), tol, settings = with_fixed_q_over_checkpoints(probes), spec["tolerances"], spec["verdicts"]
+    mixtures = runs[scorers.selected(runs["dataset"], "known_density")]
+    images = runs[scorers.selected(runs["dataset"], "reads_evaluator")]
+    statistic = spec["statistic"]
+
+    def group(table, name, own_d=True):
+        return eligible(table[matches(table, spec["groups"][name])], own_d)
+
+    logistic, logistic_left = group(mixtures, "logistic GAN")
+    ebgan, ebgan_left = group(mixtures, "EBGAN")
+    column = f"plane_energy_difference_{statistic}"
+    rows = [{"claim": "a trained logistic GAN's s tracks E_P - E_Q = log q/p", "source": "blog",
+             "measure": f"mean weighted {statistic} correlation of s with log q/p over the plane; logistic GAN: "
+                        f"{logistic_left}, {seeds(logistic)}",
+             "tolerance": f"above {tol['tracks']}", "scale": scale,
+             **threshold_verdict(values(logistic, column), tol["tracks"], True, settings)}]
+    column = f"plane_energy_{statistic}"
+    rows.append({"claim": "a trained EBGAN's s tracks the data's energy E_P no better than a logistic GAN's "
+                          "(the title: 'normal GANs are slightly more energy-based')", "source": "blog",
+                 "measure": f"EBGAN minus logistic GAN: mean weighted {statistic} correlation of s with E_P = -log p; "
+                            f"EBGAN: {ebgan_left}, {seeds(ebgan)}; logistic GAN: {logistic_left}, {seeds(logistic)}",
+                 "tolerance": f"difference below {tol['no_better']}", "scale": scale,
+                 **difference_verdict(values(ebgan, column), values(logistic, column), tol["no_better"], settings)})
+    # the blog's claim exactly: the D that each loss trains at a fixed Q (a fresh one, trained for
+    # fixed_q.steps; whether its loss had stopped falling is in the probes' fixed_q_loss_change)
+    fixed_logistic, fixed_logistic_left = group(mixtures, "logistic GAN", own_d=False)
+    fixed_ebgan, fixed_ebgan_left = group(mixtures, "EBGAN", own_d=False)
+    column = f"fixed_q_plane_energy_difference_{statistic}"
+    rows.append({"claim": "at a fixed Q, the logistic loss trains s* = log q/p = E_P - E_Q", "source": "blog",
+                 "measure": f"a fresh D trained on each run's P and frozen Q (at fractions {fractions} of training, "
+                            f"averaged per run): mean weighted {statistic} correlation of s with log q/p over the "
+                            f"plane; logistic GAN: {fixed_logistic_left}, {seeds(fixed_logistic)}",
+                 "tolerance": f"above {tol['tracks']}", "scale": scale,
+                 **threshold_verdict(values(fixed_logistic, column), tol["tracks"], True, settings)})
+    column = f"fixed_q_plane_energy_{statistic}"
+    rows.append({"claim": "at a fixed Q, EBGAN's loss trains an s that tracks E_P no better than the logistic loss's",
+                 "source": "blog",
+                 "measure": f"fresh D at each run's frozen Q (at fractions {fractions} of training, averaged per run), "
+                            f"EBGAN minus logistic GAN: mean weighted {statistic} correlation of s with E_P; EBGAN: "
+                            f"{fixed_ebgan_left}, {seeds(fixed_ebgan)}; logistic GAN: {fixed_logistic_left}, "
+                            f"{seeds(fixed_logistic)}",
+                 "tolerance": f"difference below {tol['no_better']}", "scale": scale,
+                 **difference_verdict(values(fixed_ebgan, column), values(fixed_logistic, column), tol["no_better"],
+                                      settings)})
+    for domain, table in (("2D mixtures", mixtures), ("MNIST", images)):
+        hinge, left = group(table, "EBGAN")
+        gap = values(hinge, "gap_in_margins")
+        rows.append({"claim": f"a trained EBGAN's D is flat on the data (Theorem 2), {domain}", "source": "EBGAN paper",
+                     "measure": "mean std of s on the data in margins m (one value in [0, m] at equilibrium); a D "
+                                "counts as dead only when s is flat off the data too (noise; energygan.analysis.quality), so a "
+                                f"flat equilibrium D stays in; {left}; energy gap (mean s on Q - on P) "
+                                f"{gap.mean():.3g} m",
+                     "tolerance": f"below {tol['flat']} m", "scale": scale,
+                     **threshold_verdict(values(hinge, "spread_in_margins"), tol["flat"], False, settings)})
+    return pd.DataFrame(rows)
+
+
+def front(claims_table: pd.DataFrame) -> pd.DataFrame:
+    """The report's front page: each claim's verdict, effect with its interval, and the runs it rests on."""
+    effect = [f"{row.mean:.3g} [{row.ci_low:.3g}, {row.ci_high:.3g}]" if math.isfinite(row.mean) else "no runs"
+              for row in claims_table.itertuples()]
+    return pd.DataFrame({"claim": claims_table["claim"], "verdict": claims_table["verdict"], "effect [interval]": effect,
+                         "runs": claims_table["runs"], "tolerance": claims_table["tolerance"]})
+
+
+def scale_label(probes: pd.DataFrame, spec: dict) -> str:
+    runs = final(probes)
+    parts = [f"{name}: {len(t)} runs, {'/'.join(map(str, sorted(t['step'].unique())))} steps"
+             for name, t in runs.groupby("experiment", sort=False)]
+    plane = spec["plane"]
+    return (f"{'; '.join(parts)}; 2D: plane {plane['points']}^2 over +-{plane['extent']}, q from "
+            f"{spec['kde_samples']} samples; {spec['samples']} probe points per set")
+
+
+def write_outputs(probe_csvs: list[str], spec: dict, out_dir) -> None:
+    """claims, energy_2d and auroc_mnist (csv and html), the report's front table and its scale (front.csv,
+    front_scale.txt) and over_training.png, into `out_dir`."""
+    from energygan.report import plots
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    probes = pd.concat([files.read_csv(path, ("dataset",), "energygan probes table") for path in probe_csvs],
+                       ignore_index=True)
+    scale = scale_label(probes, spec)
+    tables = {"claims": (claims(probes, spec, scale), "The title question: the post's claims about trained "
+                         f"discriminators, verdicts from a {spec['verdicts']['confidence']:.0%} bootstrap interval"),
+              "energy_2d": (per_setting(probes[scorers.selected(probes["dataset"], "known_density")], MIXTURE_COLUMNS),
+                            f"2D mixtures: the learned s against E_P, s* and log q/p ({spec['statistic']} and Pearson "
+                            "correlations weighted by (p+q)/2; relative error of s against s*)"),
+              "auroc_mnist": (per_setting(probes[scorers.selected(probes["dataset"], "reads_evaluator")], IMAGE_COLUMNS),
+                              "MNIST: the AUROC of s, test digits (low) against inputs off the data (high)")}
+    for name, (table, title) in tables.items():
+        files.write_csv(table, out / f"{name}.csv")
+        report.html_table(table, out / f"{name}.html", title=f"{title} [{scale}]")
+    files.write_csv(front(tables["claims"][0]), out / "front.csv")
+    files.write_text(f"Scale: {scale}.\n", out / "front_scale.txt")
+    plots.probes_over_training(probes, spec["statistic"], out / "over_training.png",
+                               f"The probes over training (mean over runs)\n{scale}")

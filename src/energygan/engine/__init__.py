@@ -1,0 +1,1 @@
+"""The engine: K runs of one architecture trained as one batched computation."""

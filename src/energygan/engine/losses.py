@@ -1,0 +1,101 @@
+"""Discriminator losses of the inner loop: L(s) = E_P l1(s(x)) + E_Q l2(s(x)).
+
+Convention (shared/reference/framework.md): s is HIGH on fake samples (Q) and LOW on real ones (P).
+Each loss gives the elementwise penalties `real` (l1) and `fake` (l2), and `optimum(p, q)`: the
+pointwise minimiser of p l1(s) + q l2(s), from density values. Rules where the minimiser is not unique
+or infinite: p = q = 0 gives NaN (no mass, s is unconstrained); the hinge at p = q returns 0 (every
+value in [0, m] is optimal; 0 is EBGAN's "flat energy surface" at its lowest).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from energygan.registry import Registry
+
+REGISTRY = Registry("loss")
+make, names = REGISTRY.make, REGISTRY.names
+
+
+def _densities(p, q) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.as_tensor(p, dtype=torch.float64), torch.as_tensor(q, dtype=torch.float64)
+
+
+def _undefined_where_no_mass(s: torch.Tensor, p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    return torch.where((p == 0) & (q == 0), torch.full_like(s, float("nan")), s)
+
+
+@REGISTRY.register("logistic")
+@dataclass(frozen=True)
+class Logistic:
+    """The original GAN's logistic regression; s is the logit of 'fake'. s* = log q/p."""
+    name = "logistic"
+    domain = "real"
+
+    def real(self, s):
+        return F.softplus(s)
+
+    def fake(self, s):
+        return F.softplus(-s)
+
+    def optimum(self, p, q):
+        p, q = _densities(p, q)
+        return _undefined_where_no_mass(torch.log(q) - torch.log(p), p, q)
+
+
+@REGISTRY.register("lsif")
+@dataclass(frozen=True)
+class LSIF:
+    """Least-squares importance fitting (Kanamori et al. 2009). s* = q/p."""
+    name = "lsif"
+    domain = "real"
+
+    def real(self, s):
+        return s ** 2
+
+    def fake(self, s):
+        return -2 * s
+
+    def optimum(self, p, q):
+        p, q = _densities(p, q)
+        return _undefined_where_no_mass(q / p, p, q)
+
+
+@REGISTRY.register("hinge")
+@dataclass(frozen=True)
+class Hinge:
+    """EBGAN's margin loss on an energy s >= 0: l1 = s, l2 = max(0, m - s). s* = m 1[q > p]."""
+    margin: float = 10.0
+    name = "hinge"
+    domain = "nonnegative"
+
+    def real(self, s):
+        return s
+
+    def fake(self, s):
+        return F.relu(self.margin - s)
+
+    def optimum(self, p, q):
+        p, q = _densities(p, q)
+        return _undefined_where_no_mass(self.margin * (q > p).to(torch.float64), p, q)
+
+
+@REGISTRY.register("least_squares")
+@dataclass(frozen=True)
+class LeastSquares:
+    """LSGAN's least squares with targets 0 (real) and 1 (fake). s* = q / (p + q)."""
+    name = "least_squares"
+    domain = "real"
+
+    def real(self, s):
+        return s ** 2
+
+    def fake(self, s):
+        return (s - 1) ** 2
+
+    def optimum(self, p, q):
+        p, q = _densities(p, q)
+        return _undefined_where_no_mass(q / (p + q), p, q)

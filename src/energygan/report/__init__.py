@@ -1,0 +1,1 @@
+"""The report: figures, tables and the rendered report's check."""

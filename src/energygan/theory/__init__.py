@@ -1,0 +1,1 @@
+"""The theory: known distributions, divergences, the closed-form checks and their claims."""

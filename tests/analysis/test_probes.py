@@ -1,0 +1,105 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from energygan.analysis import probes
+from energygan.data import datasets
+from energygan.engine import losses
+
+SETTINGS = {"plane": {"extent": 2.0, "points": 41}, "samples": 200, "kde_samples": 300, "seed": 7, "figure_f": "identity"}
+DATA = datasets.load("ring8")
+
+
+def generate(z):
+    """A fixed 'generator': each noise vector to a point near one of the ring's modes, off by up to 0.1."""
+    mode = (z[:, 0].abs() * 1000).long() % 8
+    return DATA.means[mode] + 0.05 * z[:, 1:3]
+
+
+def log_mixture(x, centres, std):
+    """log of the equal-weight Gaussian mixture, written independently with numpy (log-sum-exp by hand)."""
+    x, c = np.asarray(x, dtype=np.float64), np.asarray(centres, dtype=np.float64)
+    e = -((x[:, None, :] - c[None]) ** 2).sum(-1) / (2 * std ** 2)
+    top = e.max(1)
+    return top + np.log(np.exp(e - top[:, None]).sum(1)) - math.log(2 * math.pi * std ** 2 * len(c))
+
+
+CLOSED_FORMS = {  # s*(p, q) from log p and log q, by hand
+    "logistic": lambda lp, lq: lq - lp,
+    "lsif": lambda lp, lq: np.exp(lq - lp),
+    "hinge": lambda lp, lq: 1.0 * (lq > lp),
+    "least_squares": lambda lp, lq: 1 / (1 + np.exp(lp - lq)),
+}
+
+
+@pytest.mark.parametrize("spec", ["logistic", "lsif", {"name": "hinge", "margin": 1.0}, "least_squares"])
+def test_a_discriminator_set_to_its_closed_form_optimum_scores_correlation_one_and_error_zero(spec):
+    loss = losses.make(spec)
+    name = spec if isinstance(spec, str) else spec["name"]
+    kde = generate(probes.evaluation.evaluation_noise(SETTINGS["kde_samples"], 4, 1234)).double()
+
+    def optimal(x):
+        lp, lq = DATA.log_density(x.double()).numpy(), log_mixture(x.double(), kde, DATA.std)
+        return torch.from_numpy(CLOSED_FORMS[name](lp, lq))
+    row, maps = probes.probe_mixture(optimal, generate, loss, DATA, 4, SETTINGS, 1234)
+    for points in ("plane", "samples"):
+        assert row[f"{points}_optimum_excluded"] < 0.05
+        assert row[f"{points}_optimum_pearson"] == pytest.approx(1.0, abs=1e-9)
+        assert row[f"{points}_optimum_spearman"] == pytest.approx(1.0, abs=1e-9)
+        assert row[f"{points}_optimum_relative_error"] == pytest.approx(0.0, abs=1e-9)
+    if name == "logistic":  # its s* is the energy difference E_P - E_Q
+        assert row["plane_energy_difference_pearson"] == pytest.approx(1.0, abs=1e-9)
+    assert maps["s"].shape == (41 * 41,)
+
+
+def test_a_discriminator_equal_to_the_data_energy_tracks_e_p_exactly():
+    row, _ = probes.probe_mixture(lambda x: -DATA.log_density(x.double()), generate, losses.make("logistic"), DATA, 4,
+                                  SETTINGS, 1234)
+    assert row["plane_energy_pearson"] == pytest.approx(1.0) and row["samples_energy_spearman"] == pytest.approx(1.0)
+
+
+def test_a_constant_discriminator_is_flat():
+    row, _ = probes.probe_mixture(lambda x: torch.full((len(x),), 3.0), generate, losses.make("logistic"), DATA, 4,
+                                  SETTINGS, 1234)
+    assert row["spread_on_p"] == 0.0 and row["flatness"] == 0.0
+    assert math.isnan(row["plane_energy_pearson"])  # a constant tracks nothing
+
+
+def test_flatness_is_the_ratio_of_standard_deviations():
+    on_data, reference = torch.tensor([1.0, 3.0]), torch.tensor([0.0, 4.0, 8.0])
+    assert probes.flatness(on_data, reference) == {"spread_on_p": pytest.approx(math.sqrt(2)),
+                                                   "flatness": pytest.approx(math.sqrt(2) / 4)}
+
+
+def test_optimum_from_log_densities_survives_where_both_densities_underflow():
+    log_p, log_q = torch.tensor([-2000.0, -5.0]), torch.tensor([-1990.0, -5.0])
+    out = probes.targets(losses.make("lsif"), log_p, log_q)
+    assert out["optimum"].tolist() == pytest.approx([math.exp(10), 1.0])
+    assert out["energy_difference"].tolist() == [10.0, 0.0] and out["energy"].tolist() == [2000.0, 5.0]
+
+
+def test_off_manifold_inputs_are_noise_shuffled_and_inverted_digits():
+    digits = torch.rand(5, 784, generator=torch.Generator().manual_seed(0)) * 0.4
+    off = probes.off_manifold(digits, seed=3)
+    assert off["noise"].shape == digits.shape and 0 <= off["noise"].min() and off["noise"].max() < 1
+    assert torch.equal(off["shuffled"].sort(1).values, digits.sort(1).values)  # each digit's own pixels
+    assert not torch.equal(off["shuffled"], digits)
+    assert torch.equal(off["inverted"], 1 - digits)
+
+
+def test_auroc_on_a_hand_computed_case():
+    """s = the largest pixel, exact under any order of the pixels: digits' largest pixels lie in [0, 0.78],
+    so inverted digits (largest pixel 1 - their smallest, near 1) and noise (near 1) score above every digit;
+    shuffled digits keep each value, so they tie the digits as a whole (0.5 exactly); the 'generator' draws
+    constant images of 0.5, above exactly the digits whose largest pixel is below 0.5."""
+    digits = torch.rand(40, 784, generator=torch.Generator().manual_seed(1)) * torch.linspace(0.2, 0.78, 40)[:, None]
+    largest = digits.amax(1)
+    row = probes.probe_images(lambda x: x.amax(1), lambda z: torch.full((len(z), 784), 0.5), digits, 4, SETTINGS,
+                              datasets.get("mnist"))
+    assert row["auroc_inverted"] == 1.0 and row["auroc_noise"] == 1.0
+    assert row["auroc_shuffled"] == 0.5
+    expected = ((0.5 > largest).double() + 0.5 * (largest == 0.5)).mean().item()
+    assert row["auroc_samples"] == pytest.approx(expected) and 0.3 < expected < 0.7
+    assert row["flatness"] < 1 and row["spread_on_p"] == pytest.approx(largest.double().std().item())

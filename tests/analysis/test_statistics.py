@@ -1,0 +1,118 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from energygan.analysis import statistics as st
+
+
+def test_superiority_counts_wins_and_half_ties_over_all_pairs():
+    # pairs (a, b): (3,2) win, (3,2) win, (1,2) loss, (1,2) loss, (2,2) tie, (2,2) tie -> (2 + 1) / 6
+    assert st.superiority([3, 1, 2], [2, 2]) == pytest.approx(0.5)
+    assert st.superiority([3, 2], [2, 1]) == pytest.approx((1 + 1 + 0.5 + 1) / 4)
+    assert st.superiority([5], [1, 2, 3]) == 1.0 and st.superiority([0], [1, 2]) == 0.0
+    # a diverged run (-inf) loses to every scored run and ties with another diverged run
+    assert st.superiority([-math.inf], [0.0]) == 0.0
+    assert st.superiority([-math.inf], [-math.inf]) == 0.5
+
+
+def test_bootstrap_interval_degenerates_where_every_resample_agrees_and_covers_the_estimate():
+    assert st.bootstrap_interval(st.superiority, ([5, 6, 7], [1, 2]), 0.95, 200, 0) == (1.0, 1.0)
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(0.3, 1, 40), rng.normal(0, 1, 40)
+    low, high = st.bootstrap_interval(st.superiority, (a, b), 0.9, 1000, 0)
+    assert low < st.superiority(a, b) < high
+    assert (low, high) == st.bootstrap_interval(st.superiority, (a, b), 0.9, 1000, 0)  # seeded
+    # the bootstrap's own loop, written out: the 5% and 95% quantiles of superiority over resamples
+    draws = np.random.default_rng(0)
+    values = []
+    for _ in range(1000):
+        ra, rb = draws.choice(a, len(a)), draws.choice(b, len(b))
+        values.append(np.mean([(x > y) + 0.5 * (x == y) for x in ra for y in rb]))
+    assert low == pytest.approx(np.quantile(values, 0.05)) and high == pytest.approx(np.quantile(values, 0.95))
+
+
+def test_bootstrap_interval_of_a_one_group_statistic():
+    low, high = st.bootstrap_interval(np.mean, ([1.0, 2.0, 3.0, 10.0],), 0.95, 500, 0)
+    assert 1.0 <= low < 4.0 < high <= 10.0
+
+
+def test_weighted_pearson_equals_pearson_of_the_repeated_sample():
+    # integer weights = repeating each point that many times
+    a, b, w = np.array([1.0, 2.0, 4.0, 7.0]), np.array([2.0, 1.0, 5.0, 6.0]), np.array([1, 3, 2, 1])
+    expected = np.corrcoef(np.repeat(a, w), np.repeat(b, w))[0, 1]
+    assert st.weighted_pearson(a, b, w) == pytest.approx(expected, abs=1e-12)
+    assert st.weighted_pearson(a, b, 10 * w) == pytest.approx(expected, abs=1e-12)  # scale of the weights
+    assert st.weighted_pearson(a, 3 * a - 1, w) == pytest.approx(1.0)
+    assert math.isnan(st.weighted_pearson(a, np.ones(4), w))  # a constant has no correlation
+
+
+def test_weighted_spearman_equals_spearman_of_the_repeated_sample_ties_included():
+    a, b, w = np.array([1.0, 2.0, 2.0, 7.0, 9.0]), np.array([5.0, 1.0, 3.0, 3.0, 8.0]), np.array([2, 1, 3, 1, 2])
+    ra, rb = pd.Series(np.repeat(a, w)).rank(), pd.Series(np.repeat(b, w)).rank()  # average ranks
+    assert st.weighted_spearman(a, b, w) == pytest.approx(np.corrcoef(ra, rb)[0, 1], abs=1e-12)
+    # any increasing map keeps the rank correlation at 1
+    assert st.weighted_spearman(a, np.exp(a), w) == pytest.approx(1.0)
+
+
+def test_weighted_relative_error_by_hand():
+    t, w = np.array([0.0, 2.0]), np.array([1.0, 1.0])  # weighted mean 1, spread 1
+    assert st.weighted_relative_error(t, t, w) == 0.0
+    assert st.weighted_relative_error([1.0, 1.0], t, w) == pytest.approx(1.0)  # the best constant
+    assert st.weighted_relative_error([0.5, 2.5], t, w) == pytest.approx(0.5)
+    assert math.isnan(st.weighted_relative_error([1.0, 2.0], [3.0, 3.0], w))
+
+
+def test_cluster_bootstrap_draws_whole_clusters():
+    # two clusters of identical members: every resample is one of {all 0, mixed, all 10}, so the mean's
+    # interval is the whole range; resampling members would almost never draw all of one value
+    values, labels = [0.0] * 5 + [10.0] * 5, [0] * 5 + [1] * 5
+    assert st.bootstrap_interval(np.mean, (values,), 0.9, 400, 0, clusters=(labels,)) == (0.0, 10.0)
+    low, high = st.bootstrap_interval(np.mean, (values,), 0.9, 400, 0)
+    assert 0.0 < low and high < 10.0
+
+
+def test_cluster_bootstrap_covers_on_clustered_data_where_the_run_bootstrap_does_not():
+    # 8 architectures x 4 runs, architecture effects sd 1, runs within one sd 0.3, true mean 0: runs of one
+    # architecture are far from independent (intra-class correlation 0.92, design effect 3.8), so a
+    # 90% interval over runs is about half as wide as it should be
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(8), 4)
+    covered = {"clusters": 0, "runs": 0}
+    trials = 200
+    for trial in range(trials):
+        values = rng.normal(0, 1, 8)[labels] + rng.normal(0, 0.3, len(labels))
+        for name, clusters in (("clusters", (labels,)), ("runs", None)):
+            low, high = st.bootstrap_interval(np.mean, (values,), 0.9, 300, trial, clusters=clusters)
+            covered[name] += low <= 0 <= high
+    clusters, runs = covered["clusters"] / trials, covered["runs"] / trials
+    # normal theory: runs 2 Phi(1.645 / 1.95) - 1 = 0.60; clusters about 0.85 (8 clusters: a little short)
+    assert 0.78 <= clusters <= 0.95
+    assert runs <= 0.70 and clusters - runs >= 0.15
+
+
+def test_paired_bootstrap_draws_pairs_together():
+    a, b = np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.5, 1.5, 2.5, 3.5])  # A wins every pair
+    assert st.paired_superiority(a, b) == 1.0
+    assert st.superiority(a, b) == pytest.approx(10 / 16)  # unpaired: A's low runs lose to B's high ones
+    assert st.bootstrap_interval(st.paired_superiority, (a, b), 0.95, 300, 0, paired=True) == (1.0, 1.0)
+    assert st.paired_superiority([1, 2, 3], [1, 3, 0]) == pytest.approx((0.5 + 0 + 1) / 3)
+    with pytest.raises(ValueError, match="aligned"):
+        st.bootstrap_interval(st.paired_superiority, (a, b[:3]), 0.95, 10, 0, paired=True)
+    with pytest.raises(ValueError, match="aligned"):  # one label array for both, the second group shorter
+        st.bootstrap_interval(st.paired_superiority, (a, b[:3]), 0.95, 10, 0, clusters=([0, 0, 1, 1],), paired=True)
+
+
+def test_paired_cluster_bootstrap_draws_the_pairs_of_an_architecture_together():
+    # two architectures of two pairs each; A wins both pairs of architecture 0 and loses both of 1: a resample
+    # holds 0, 2 or 4 won pairs of 4, never 1 or 3, which pairs drawn one by one give
+    a, b = np.array([1.0, 1.0, 0.0, 0.0]), np.array([0.0, 0.0, 1.0, 1.0])
+    for clusters, expected in ((([0, 0, 1, 1],), {0.0, 0.5, 1.0}), (None, {0.0, 0.25, 0.5, 0.75, 1.0})):
+        seen = []
+
+        def statistic(x, y):
+            seen.append(st.paired_superiority(x, y))
+            return seen[-1]
+        st.bootstrap_interval(statistic, (a, b), 0.9, 300, 0, clusters=clusters, paired=True)
+        assert set(seen) == expected

@@ -1,0 +1,114 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from energygan.analysis import title_question as tq
+
+VERDICTS = {"confidence": 0.95, "bootstrap": 500, "seed": 0, "min_units": 4}
+SPEC = {"statistic": "spearman",
+        "groups": {"logistic GAN": {"loss_name": "logistic", "f": ["identity", "softplus", "softminus"]},
+                   "EBGAN": {"discriminator": "autoencoder", "loss_name": "hinge", "f": "identity"}},
+        "tolerances": {"tracks": 0.5, "no_better": 0.1, "flat": 0.1}, "verdicts": VERDICTS,
+        "plane": {"extent": 3.0, "points": 11}, "kde_samples": 100, "samples": 50}
+
+
+def probe_rows(loss_name, dataset, values: dict, runs=4, fraction=1.0, works=lambda seed: seed % 2 == 0,
+               dead=lambda seed: seed == 3, f="identity", discriminator="mlp"):
+    rows = []
+    for seed in range(runs):
+        rows.append({"experiment": f"{dataset}_x", "run_id": f"{loss_name}{seed}", "dataset": dataset,
+                     "discriminator": discriminator, "loss_name": loss_name, "loss": loss_name, "f": f,
+                     "pt_weight": 0.0, "seed": seed, "status": "ok", "step": int(100 * fraction), "fraction": fraction,
+                     "works": works(seed), "d_dead": dead(seed), **{k: v + 0.01 * seed for k, v in values.items()}})
+    return rows
+
+
+@pytest.mark.parametrize("values, above, expected", [
+    ([0.8, 0.9, 0.85, 0.95], True, "supported"), ([0.1, 0.2, 0.15, 0.05], True, "refuted"),
+    ([0.1, 0.9, 0.2, 0.8], True, "not established at this scale"),
+    ([0.8, 0.9, 0.85], True, "not established at this scale"),          # fewer than min_units
+    ([0.01, 0.02, 0.03, 0.02], False, "supported"), ([0.5, 0.6, 0.55, 0.7], False, "refuted"),
+])
+def test_threshold_verdict(values, above, expected):
+    row = tq.threshold_verdict(values + [np.nan], 0.5 if above else 0.1, above, VERDICTS)  # NaN: a diverged run
+    assert row["verdict"] == expected and row["runs"] == str(len(values))
+    assert row["mean"] == pytest.approx(np.mean(values)) and row["ci_low"] <= row["mean"] <= row["ci_high"]
+
+
+def test_difference_verdict_no_better_within_the_margin():
+    same = tq.difference_verdict([0.50, 0.52, 0.51, 0.49], [0.50, 0.51, 0.52, 0.50], 0.1, VERDICTS)
+    assert same["verdict"] == "supported" and same["mean"] == pytest.approx(-0.0025)
+    better = tq.difference_verdict([0.9, 0.92, 0.91, 0.89], [0.50, 0.51, 0.52, 0.50], 0.1, VERDICTS)
+    assert better["verdict"] == "refuted" and better["ci_low"] > 0.1
+    few = tq.difference_verdict([0.5, 0.5], [0.5, 0.5, 0.5, 0.5], 0.1, VERDICTS)
+    assert few["verdict"] == "not established at this scale" and few["runs"] == "2 vs 4"
+
+
+def test_claims_use_working_runs_with_a_live_d_of_each_group_at_the_end_of_training():
+    every = dict(works=lambda seed: seed < 4, dead=lambda seed: False)
+    ebgan = dict(discriminator="autoencoder", **every)
+    rows = (probe_rows("logistic", "ring8", {"plane_energy_difference_spearman": 0.8, "plane_energy_spearman": 0.6,
+                                             "fixed_q_plane_energy_difference_spearman": 0.95,
+                                             "fixed_q_plane_energy_spearman": 0.5},
+                       runs=6, works=lambda seed: seed != 4, dead=lambda seed: seed == 5)
+            # outside the logistic group: the power f (s > 0 forced on s* = log q/p); an MLP hinge run is not EBGAN
+            + probe_rows("logistic", "ring8", {"plane_energy_difference_spearman": -0.9, "plane_energy_spearman": -0.9},
+                         f="power_alpha3", **every)
+            + probe_rows("hinge", "ring8", {"plane_energy_spearman": 0.9, "spread_in_margins": 0.9}, **every)
+            + probe_rows("hinge", "ring8", {"plane_energy_difference_spearman": 0.0, "plane_energy_spearman": -0.3,
+                                            "spread_in_margins": 0.02, "gap_in_margins": 0.4,
+                                            "fixed_q_plane_energy_spearman": 0.2}, **ebgan)
+            + probe_rows("hinge", "mnist", {"spread_in_margins": 0.5, "gap_in_margins": 0.1}, **ebgan)
+            # dead discriminators (flat off the data too) and runs below the quality floor: left out, whatever s
+            + [{**row, "run_id": f"dead{row['seed']}", "d_dead": True, "spread_in_margins": 0.0}
+               for row in probe_rows("hinge", "mnist", {}, **ebgan)]
+            + [{**row, "run_id": f"bad{row['seed']}", "works": False, "spread_in_margins": 0.0}
+               for row in probe_rows("hinge", "mnist", {}, **ebgan)]
+            # a snapshot half-way through, which would flip every verdict were it counted
+            + probe_rows("logistic", "ring8", {"plane_energy_difference_spearman": -0.9, "plane_energy_spearman": -0.9},
+                         fraction=0.5, **every)
+            + probe_rows("hinge", "ring8", {"spread_in_margins": 0.9}, fraction=0.5, **ebgan))
+    claims = tq.claims(pd.DataFrame(rows), SPEC, "test scale")
+    assert claims["verdict"].tolist() == ["supported", "supported", "supported", "supported", "supported", "refuted"]
+    # logistic seeds 0-3 (seed 4 below the floor, seed 5's D dead): 0.8 + 0.015
+    assert claims.loc[0, "mean"] == pytest.approx(0.815)
+    assert "4 of 6 runs used; left out: 0 diverged, 1 below the quality floor, 1 with a dead D" in claims.loc[0, "measure"]
+    assert claims.loc[1, "mean"] == pytest.approx(-0.3 - 0.6) and claims.loc[1, "runs"] == "4 vs 4"
+    # at a fixed Q a fresh D is read, so a run whose own D died still counts: seeds 0, 1, 2, 3, 5
+    assert claims.loc[2, "mean"] == pytest.approx(0.95 + 0.022) and claims.loc[2, "runs"] == "5"
+    assert claims.loc[3, "mean"] == pytest.approx(0.215 - 0.522) and claims.loc[3, "runs"] == "4 vs 5"
+    assert claims.loc[4, "mean"] == pytest.approx(0.035) and "energy gap (mean s on Q - on P) 0.415 m" in claims.loc[4, "measure"]
+    assert claims.loc[5, "mean"] == pytest.approx(0.515) and claims.loc[5, "runs"] == "4"
+    assert "4 of 12 runs used; left out: 0 diverged, 4 below the quality floor, 4 with a dead D" in claims.loc[5, "measure"]
+    assert (claims["scale"] == "test scale").all()
+
+
+def test_a_group_with_too_few_eligible_runs_decides_nothing():
+    rows = probe_rows("logistic", "ring8", {"plane_energy_difference_spearman": 0.9, "plane_energy_spearman": 0.9})
+    claims = tq.claims(pd.DataFrame(rows), SPEC, "s")  # seeds 0 and 2 work with a live D: 2 < min_units
+    assert claims.loc[0, "runs"] == "2" and claims.loc[0, "verdict"] == "not established at this scale"
+
+
+def test_per_setting_table_counts_runs_diverged_working_and_dead():
+    rows = probe_rows("logistic", "ring8", {"flatness": 0.2}) + probe_rows("hinge", "ring8", {"flatness": 0.1}, runs=2)
+    rows[0] = {**rows[0], "status": "diverged", "flatness": np.nan, "works": False, "d_dead": None}
+    table = tq.per_setting(pd.DataFrame(rows), ["flatness", "auroc_noise"])
+    # seeds 0-3 and 0-1: even seeds work (seed 0 of logistic diverged), seed 3's D is dead
+    assert table[["loss", "runs", "diverged", "working", "dead_d"]].values.tolist() == [["logistic", 4, 1, 1, 1],
+                                                                                      ["hinge", 2, 0, 1, 0]]
+    assert table["flatness"].tolist() == pytest.approx([0.22, 0.105])  # the diverged run has no probe
+
+
+def test_fixed_q_probes_are_averaged_over_each_runs_checkpoints():
+    end = probe_rows("logistic", "ring8", {"fixed_q_plane_energy_difference_spearman": 0.4, "plane_energy_spearman": 0.1,
+                                          "plane_energy_difference_spearman": 0.5},
+                     works=lambda seed: True, dead=lambda seed: False)
+    early = probe_rows("logistic", "ring8", {"fixed_q_plane_energy_difference_spearman": 0.9}, fraction=0.25,
+                       works=lambda seed: True, dead=lambda seed: False)
+    runs, fractions = tq.with_fixed_q_over_checkpoints(pd.DataFrame(end + early))
+    assert fractions == "0.25/1" and len(runs) == 4 and (runs["fraction"] == 1.0).all()
+    # per seed: (0.9 + 0.4) / 2 + 0.01 seed; the run's own probes stay those at the end
+    assert runs["fixed_q_plane_energy_difference_spearman"].tolist() == pytest.approx([0.65, 0.66, 0.67, 0.68])
+    assert runs["plane_energy_spearman"].tolist() == pytest.approx([0.1, 0.11, 0.12, 0.13])
+    claims = tq.claims(pd.DataFrame(end + early), SPEC, "s")
+    assert claims.loc[2, "mean"] == pytest.approx(0.665) and "at fractions 0.25/1 of training" in claims.loc[2, "measure"]
