@@ -177,16 +177,16 @@ def theory_penalties(inputs, outputs, losses):
 @command("theory-optimum")
 def theory_optimum(inputs, outputs, losses):
     """Table: closed-form s* against a dense search, per loss."""
-    from energygan.theory import claims as theory
-    files.write_csv(theory.optimum_check(losses), outputs[0])
+    from energygan.theory import inner
+    files.write_csv(inner.optimum_check(losses), outputs[0])
 
 
 @command("theory-inner")
 def theory_inner(inputs, outputs, pair, losses, **fit):
     """Table and figure: s learned from samples against s*, per loss and sample size."""
     from energygan.report import plots
-    from energygan.theory import claims as theory
-    result = theory.inner_loop(pair, losses, **fit)
+    from energygan.theory import inner
+    result = inner.inner_loop(pair, losses, **fit)
     files.write_csv(result.table, outputs[0])
     plots.inner_loop(result, outputs[1])
 
@@ -195,35 +195,35 @@ def theory_inner(inputs, outputs, pair, losses, **fit):
 def theory_outer(inputs, outputs, p, theta, losses, nonlinearities, mc_samples, seed, learned_hinge):
     """Table per (loss, f): E_Q f(s*) and its gradient against the claimed divergence; hinge figure."""
     from energygan.report import plots
-    from energygan.theory import claims as theory
-    table, learned = theory.outer_loop(p, theta, losses, nonlinearities, mc_samples, seed, learned_hinge)
+    from energygan.theory import outer
+    table, learned = outer.outer_loop(p, theta, losses, nonlinearities, mc_samples, seed, learned_hinge)
     files.write_csv(table, outputs[0])
-    plots.hinge_learned(*theory.hinge_curves(p, theta, learned), learned_hinge["margin"], outputs[1])
+    plots.hinge_learned(*outer.hinge_curves(p, theta, learned), learned_hinge["margin"], outputs[1])
 
 
 @command("theory-renyi-bias")
 def theory_renyi_bias(inputs, outputs, **settings):
     """Table: bias of the minibatch Renyi estimate per batch size."""
-    from energygan.theory import claims as theory
-    files.write_csv(theory.renyi_bias(**settings), outputs[0])
+    from energygan.theory import outer
+    files.write_csv(outer.renyi_bias(**settings), outputs[0])
 
 
 @command("theory-formulas")
 def theory_formulas(inputs, outputs, **settings):
     """Table: the blog's suspect formulas computed as written and as derived."""
-    from energygan.theory import claims as theory
-    files.write_csv(theory.formula_checks(**settings), outputs[0])
+    from energygan.theory import formulas
+    files.write_csv(formulas.formula_checks(**settings), outputs[0])
 
 
 @command("theory-claims")
 def theory_claims(inputs, outputs, tolerances):
     """The claims table (CSV and HTML) from the theory tables named in inputs."""
     from energygan.report import check as report
-    from energygan.theory import claims as theory
+    from energygan.theory import claims
     tables = {Path(p).stem: files.read_csv(p) for p in inputs}
-    claims = theory.claims(tables, tolerances)
-    files.write_csv(claims, outputs[0])
-    report.html_table(claims, outputs[1], title="Claims of the blog post, checked")
+    table = claims.claims(tables, tolerances)
+    files.write_csv(table, outputs[0])
+    report.html_table(table, outputs[1], title="Claims of the blog post, checked")
 
 
 @command("keep-study")

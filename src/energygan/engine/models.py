@@ -24,7 +24,7 @@ def mlp(in_features: int, hidden: int, depth: int, out_features: int = 1,
 
 class Discrepancy(nn.Module):
     """The theory's s(x) = net(x), passed through softplus where the loss or f needs s >= 0 (hinge) or s > 0
-    (power): fitted from samples to a fixed Q (energygan.theory.claims), where softplus reaches every optimum."""
+    (power): fitted from samples to a fixed Q (energygan.theory.inner), where softplus reaches every optimum."""
 
     def __init__(self, net: nn.Module, positive: bool):
         super().__init__()

@@ -80,7 +80,7 @@ def inner_loop(result, path) -> None:
 
 def hinge_learned(x, p, q, s, margin: float, path) -> None:
     """The hinge's step-function s* = m 1[q > p] and a smooth s learned from samples, over points x with
-    the densities p and q there (energygan.theory.claims.hinge_curves)."""
+    the densities p and q there (energygan.theory.outer.hinge_curves)."""
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     ax.plot(x, margin * (q > p), color="black", lw=2, label="s* = m 1[q > p] (gradient 0 a.e.)")
     ax.plot(x, s, color="tab:red", label="s learned from samples (smooth)")
