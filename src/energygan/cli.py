@@ -161,8 +161,8 @@ def title_question(inputs, outputs, spec):
 @command("check-report")
 def check_report(inputs, outputs):
     """Open the report inputs[0] in headless Chromium, save a screenshot to outputs[0], check it is not blank."""
-    from energygan.report import check as report
-    print(json.dumps(report.check(inputs[0], outputs[0])))
+    from energygan.report import check
+    print(json.dumps(check.check(inputs[0], outputs[0])))
 
 
 # --- theory ----------------------------------------------------------------------------------
@@ -218,12 +218,10 @@ def theory_formulas(inputs, outputs, **settings):
 @command("theory-claims")
 def theory_claims(inputs, outputs, tolerances):
     """The claims table (CSV and HTML) from the theory tables named in inputs."""
-    from energygan.report import check as report
+    from energygan.report import tables
     from energygan.theory import claims
-    tables = {Path(p).stem: files.read_csv(p) for p in inputs}
-    table = claims.claims(tables, tolerances)
-    files.write_csv(table, outputs[0])
-    report.html_table(table, outputs[1], title="Claims of the blog post, checked")
+    table = claims.claims({Path(p).stem: files.read_csv(p) for p in inputs}, tolerances)
+    tables.write(table, outputs[0], outputs[1], title="Claims of the blog post, checked")
 
 
 @command("keep-study")
@@ -245,8 +243,8 @@ def render_study(inputs, outputs):
 @command("render-table")
 def render_table(inputs, outputs):
     """An HTML rendering of the CSV table inputs[0], for the report."""
-    from energygan.report import check as report
-    report.html_table(files.read_csv(inputs[0]), outputs[0], title=Path(inputs[0]).stem.replace("_", " "))
+    from energygan.report import tables
+    tables.write_html(files.read_csv(inputs[0]), outputs[0], title=Path(inputs[0]).stem.replace("_", " "))
 
 
 def main(argv: list[str] | None = None) -> None:

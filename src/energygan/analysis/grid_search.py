@@ -19,7 +19,7 @@ import pandas as pd
 from energygan import files
 from energygan.analysis import summary, verdicts
 from energygan.analysis.statistics import bootstrap_interval, paired_superiority, superiority
-from energygan.report import check as report
+from energygan.report import tables
 
 SCORE = "ebgan_score"
 FAMILIES = ("GAN", "EBGAN", "EBGAN-PT")  # the paper's families, the keys of the config's grid_search.families
@@ -193,7 +193,7 @@ def margin_of(loss_label: str) -> float:
     return float(re.fullmatch(r"hinge_margin(.+)", loss_label)[1])
 
 
-def scale_label(runs: pd.DataFrame, experiment: str, grid_size: int) -> str:
+def experiment_scale(runs: pd.DataFrame, experiment: str, grid_size: int) -> str:
     subset = runs[runs["experiment"] == experiment]
     steps = "/".join(str(s) for s in sorted(subset["steps"].unique()))
     return f"{experiment}: {len(subset)} of {grid_size} grid runs, {steps} steps"
@@ -208,12 +208,11 @@ def write_outputs(runs_csv, reference_csv, spec: dict, grid_sizes: dict, out_dir
     real = float(files.read_csv(reference_csv, (SCORE,), "energygan reference table")[SCORE].iloc[0])  # the test set against itself
     family_experiments = list(dict.fromkeys(spec["families"][name]["experiment"] for name in FAMILIES))
     ablation = [spec["ablation"]["experiment"]] if "ablation" in spec else []
-    scale = "; ".join(scale_label(runs, name, grid_sizes[name]) for name in family_experiments + ablation)
-    family_scale = "; ".join(scale_label(runs, name, grid_sizes[name]) for name in family_experiments)
+    scale = "; ".join(experiment_scale(runs, name, grid_sizes[name]) for name in family_experiments + ablation)
+    family_scale = "; ".join(experiment_scale(runs, name, grid_sizes[name]) for name in family_experiments)
 
     def table(frame: pd.DataFrame, name: str, title: str) -> None:
-        files.write_csv(frame, out / f"{name}.csv")
-        report.html_table(frame, out / f"{name}.html", title=f"{title} [{scale}]")
+        tables.write(frame, out / f"{name}.csv", out / f"{name}.html", title=f"{title} [{scale}]")
 
     table(claims(runs, spec, scale), "verdicts",
           f"EBGAN's grid search: the paper's claims, verdicts from P(I'_A > I'_B) with a "

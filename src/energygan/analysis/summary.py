@@ -12,7 +12,7 @@ from energygan import files
 from energygan.analysis import quality, scorers
 from energygan.data import datasets
 from energygan.registry import label
-from energygan.report import check as report
+from energygan.report import tables
 from energygan.study import runfolder
 
 QUALITY = ["works", *quality.CHECKS]  # whether a run works, and its discriminator's checks (energygan.analysis.quality)
@@ -123,9 +123,8 @@ def write_tables(runs_csv, reference_csv, experiment: str, confidence: float, qu
     runs = runs[runs["experiment"] == experiment]
     aggregated = aggregate(runs, confidence)
     table = with_reference(aggregated, files.read_csv(reference_csv, what="energygan reference table"))
-    files.write_csv(table, out_csv)
     scorer = scorers.of(runs["dataset"].iloc[0])
-    report.html_table(table, out_html, title=f"{experiment}: mean over seeds, {confidence:.0%} t-interval; reference rows "
+    tables.write(table, out_csv, out_html, title=f"{experiment}: mean over seeds, {confidence:.0%} t-interval; reference rows "
                                             f"(real data) first; {working_label(runs, quality_floor[scorer.name], scorer)}")
     best, worst = ranking(aggregated, runs["dataset"].iloc[0])
     score = scorer.headline

@@ -22,7 +22,7 @@ from energygan.analysis import scorers, verdicts
 from energygan.analysis.grid_search import matches
 from energygan.analysis.statistics import bootstrap_interval
 from energygan.analysis.summary import dead, worked
-from energygan.report import check as report
+from energygan.report import tables
 from energygan.study.checks import PROBED_SETTINGS
 
 _MIXTURE = [f"{points}_{target}_{stat}" for points in ("plane", "samples")
@@ -194,7 +194,7 @@ def front(claims_table: pd.DataFrame) -> pd.DataFrame:
                          "runs": claims_table["runs"], "tolerance": claims_table["tolerance"]})
 
 
-def scale_label(probes: pd.DataFrame, spec: dict) -> str:
+def probed_scale(probes: pd.DataFrame, spec: dict) -> str:
     runs = final(probes)
     parts = [f"{name}: {len(t)} runs, {'/'.join(map(str, sorted(t['step'].unique())))} steps"
              for name, t in runs.groupby("experiment", sort=False)]
@@ -211,18 +211,17 @@ def write_outputs(probe_csvs: list[str], spec: dict, out_dir) -> None:
     out.mkdir(parents=True, exist_ok=True)
     probes = pd.concat([files.read_csv(path, ("dataset",), "energygan probes table") for path in probe_csvs],
                        ignore_index=True)
-    scale = scale_label(probes, spec)
-    tables = {"claims": (claims(probes, spec, scale), "The title question: the post's claims about trained "
+    scale = probed_scale(probes, spec)
+    written = {"claims": (claims(probes, spec, scale), "The title question: the post's claims about trained "
                          f"discriminators, verdicts from a {spec['verdicts']['confidence']:.0%} bootstrap interval"),
               "energy_2d": (per_setting(probes[scorers.selected(probes["dataset"], "known_density")], MIXTURE_COLUMNS),
                             f"2D mixtures: the learned s against E_P, s* and log q/p ({spec['statistic']} and Pearson "
                             "correlations weighted by (p+q)/2; relative error of s against s*)"),
               "auroc_mnist": (per_setting(probes[scorers.selected(probes["dataset"], "reads_evaluator")], IMAGE_COLUMNS),
                               "MNIST: the AUROC of s, test digits (low) against inputs off the data (high)")}
-    for name, (table, title) in tables.items():
-        files.write_csv(table, out / f"{name}.csv")
-        report.html_table(table, out / f"{name}.html", title=f"{title} [{scale}]")
-    files.write_csv(front(tables["claims"][0]), out / "front.csv")
+    for name, (table, title) in written.items():
+        tables.write(table, out / f"{name}.csv", out / f"{name}.html", title=f"{title} [{scale}]")
+    files.write_csv(front(written["claims"][0]), out / "front.csv")
     files.write_text(f"Scale: {scale}.\n", out / "front_scale.txt")
     plots.probes_over_training(probes, spec["statistic"], out / "over_training.png",
                                f"The probes over training (mean over runs)\n{scale}")

@@ -1,36 +1,18 @@
-"""The report's own pieces: HTML tables (light to import: table jobs need no torch or plotting), and a check
-of the rendered Snakemake report: it must be self-contained (nothing fetched from the network) and must draw
+"""A check of the rendered Snakemake report: it must be self-contained (nothing fetched from the network) and must draw
 something in headless Chromium. The screenshot is kept for a person to look at."""
 
 from __future__ import annotations
 
-import html
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-
-from energygan import files
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
 # an external resource the page would load (links a reader may click are fine)
 EXTERNAL = re.compile(r"""<(?:script|img|link|iframe)\b[^>]*\b(?:src|href)=["']?(?:https?:)?//""", re.I)
-
-
-def html_table(table: pd.DataFrame, path, title: str) -> None:
-    """A self-contained HTML rendering of a table (Snakemake's report shows CSV only as a download)."""
-    styled = table.to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="", border=0,
-                           classes="energygan")
-    css = ("body{font-family:sans-serif;font-size:13px} table{border-collapse:collapse}"
-           "td,th{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left}"
-           "th{background:#f0f0f0}")
-    styled = styled.replace("<td>supported</td>", '<td style="background:#d9f2d9">supported</td>')
-    styled = styled.replace("<td>refuted</td>", '<td style="background:#f8d7d7">refuted</td>')
-    files.write_text(f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-                          f"<style>{css}</style></head><body><h3>{html.escape(title)}</h3>{styled}</body></html>", path)
 
 
 def find_browser() -> str | None:

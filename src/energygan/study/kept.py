@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 
 from energygan import files
-from energygan.report import check as report
+from energygan.report import tables
 
 PROVENANCE = "provenance.json"
 MAX_MB = 5.0  # a kept study is a few tables and figures, never run folders
@@ -105,7 +105,7 @@ def render(study: str | Path, out: str | Path) -> list[Path]:
     title, written = label(study), []
     for name, view in views(study).items():
         if name in SHOWN:
-            report.html_table(files.read_csv(study / name), out / view, title=f"{SHOWN[name]} [{title}]")
+            tables.write_html(files.read_csv(study / name), out / view, title=f"{SHOWN[name]} [{title}]")
         else:
             shutil.copy2(study / name, out / view)
         written.append(out / view)
