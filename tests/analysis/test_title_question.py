@@ -23,27 +23,6 @@ def probe_rows(loss_name, dataset, values: dict, runs=4, fraction=1.0, works=lam
     return rows
 
 
-@pytest.mark.parametrize("values, above, expected", [
-    ([0.8, 0.9, 0.85, 0.95], True, "supported"), ([0.1, 0.2, 0.15, 0.05], True, "refuted"),
-    ([0.1, 0.9, 0.2, 0.8], True, "not established at this scale"),
-    ([0.8, 0.9, 0.85], True, "not established at this scale"),          # fewer than min_units
-    ([0.01, 0.02, 0.03, 0.02], False, "supported"), ([0.5, 0.6, 0.55, 0.7], False, "refuted"),
-])
-def test_threshold_verdict(values, above, expected):
-    row = tq.threshold_verdict(values + [np.nan], 0.5 if above else 0.1, above, VERDICTS)  # NaN: a diverged run
-    assert row["verdict"] == expected and row["runs"] == str(len(values))
-    assert row["mean"] == pytest.approx(np.mean(values)) and row["ci_low"] <= row["mean"] <= row["ci_high"]
-
-
-def test_difference_verdict_no_better_within_the_margin():
-    same = tq.difference_verdict([0.50, 0.52, 0.51, 0.49], [0.50, 0.51, 0.52, 0.50], 0.1, VERDICTS)
-    assert same["verdict"] == "supported" and same["mean"] == pytest.approx(-0.0025)
-    better = tq.difference_verdict([0.9, 0.92, 0.91, 0.89], [0.50, 0.51, 0.52, 0.50], 0.1, VERDICTS)
-    assert better["verdict"] == "refuted" and better["ci_low"] > 0.1
-    few = tq.difference_verdict([0.5, 0.5], [0.5, 0.5, 0.5, 0.5], 0.1, VERDICTS)
-    assert few["verdict"] == "not established at this scale" and few["runs"] == "2 vs 4"
-
-
 def test_claims_use_working_runs_with_a_live_d_of_each_group_at_the_end_of_training():
     every = dict(works=lambda seed: seed < 4, dead=lambda seed: False)
     ebgan = dict(discriminator="autoencoder", **every)

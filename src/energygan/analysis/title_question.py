@@ -20,7 +20,6 @@ import pandas as pd
 from energygan import files
 from energygan.analysis import scorers, verdicts
 from energygan.analysis.grid_search import matches
-from energygan.analysis.statistics import bootstrap_interval
 from energygan.analysis.summary import dead, worked
 from energygan.report import tables
 from energygan.study.checks import PROBED_SETTINGS
@@ -53,41 +52,6 @@ def per_setting(probes: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     table.insert(0, "diverged", grouped["status"].apply(lambda s: int((s != "ok").sum())))
     table.insert(0, "runs", grouped.size())
     return table.reset_index()
-
-
-def _decided(row: dict, low: float, high: float, tolerance: float, above: bool, units: int, settings: dict) -> dict:
-    row.update(ci_low=low, ci_high=high, verdict=verdicts.decide(low, high, tolerance, above,
-                                                                   enough=units >= settings["min_units"]))
-    return row
-
-
-def threshold_verdict(values, threshold: float, above: bool, settings: dict) -> dict:
-    """Is the mean of `values` (one per run: the unit) above (or below) `threshold`? Decided only when the
-    bootstrap interval lies wholly on one side and there are at least `min_units` values."""
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    row = {"runs": str(len(values)), "mean": math.nan, "ci_low": math.nan, "ci_high": math.nan,
-           "verdict": verdicts.NOT_ESTABLISHED}
-    if len(values):
-        row["mean"] = float(values.mean())
-        low, high = bootstrap_interval(np.mean, (values,), settings["confidence"], settings["bootstrap"], settings["seed"])
-        _decided(row, low, high, threshold, above, len(values), settings)
-    return row
-
-
-def difference_verdict(a, b, margin: float, settings: dict) -> dict:
-    """Is mean(a) - mean(b) at most `margin` ("A is no better than B")? Decided as threshold_verdict, on the
-    interval of the difference over resamples of each group's runs."""
-    a, b = (np.asarray(v, dtype=float) for v in (a, b))
-    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-    row = {"runs": f"{len(a)} vs {len(b)}", "mean": math.nan, "ci_low": math.nan, "ci_high": math.nan,
-           "verdict": verdicts.NOT_ESTABLISHED}
-    if len(a) and len(b):
-        row["mean"] = float(a.mean() - b.mean())
-        low, high = bootstrap_interval(lambda x, y: x.mean() - y.mean(), (a, b), settings["confidence"],
-                                       settings["bootstrap"], settings["seed"])
-        _decided(row, low, high, margin, False, min(len(a), len(b)), settings)
-    return row
 
 
 def eligible(table: pd.DataFrame, own_d: bool = True) -> tuple[pd.DataFrame, str]:
@@ -144,14 +108,14 @@ def claims(probes: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
              "measure": f"mean weighted {statistic} correlation of s with log q/p over the plane; logistic GAN: "
                         f"{logistic_left}, {seeds(logistic)}",
              "tolerance": f"above {tol['tracks']}", "scale": scale,
-             **threshold_verdict(values(logistic, column), tol["tracks"], True, settings)}]
+             **verdicts.threshold(values(logistic, column), tol["tracks"], True, settings)}]
     column = f"plane_energy_{statistic}"
     rows.append({"claim": "a trained EBGAN's s tracks the data's energy E_P no better than a logistic GAN's "
                           "(the title: 'normal GANs are slightly more energy-based')", "source": "blog",
                  "measure": f"EBGAN minus logistic GAN: mean weighted {statistic} correlation of s with E_P = -log p; "
                             f"EBGAN: {ebgan_left}, {seeds(ebgan)}; logistic GAN: {logistic_left}, {seeds(logistic)}",
                  "tolerance": f"difference below {tol['no_better']}", "scale": scale,
-                 **difference_verdict(values(ebgan, column), values(logistic, column), tol["no_better"], settings)})
+                 **verdicts.difference(values(ebgan, column), values(logistic, column), tol["no_better"], settings)})
     # the blog's claim exactly: the D that each loss trains at a fixed Q (a fresh one, trained for
     # fixed_q.steps; whether its loss had stopped falling is in the probes' fixed_q_loss_change)
     fixed_logistic, fixed_logistic_left = group(mixtures, "logistic GAN", own_d=False)
@@ -162,7 +126,7 @@ def claims(probes: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
                             f"averaged per run): mean weighted {statistic} correlation of s with log q/p over the "
                             f"plane; logistic GAN: {fixed_logistic_left}, {seeds(fixed_logistic)}",
                  "tolerance": f"above {tol['tracks']}", "scale": scale,
-                 **threshold_verdict(values(fixed_logistic, column), tol["tracks"], True, settings)})
+                 **verdicts.threshold(values(fixed_logistic, column), tol["tracks"], True, settings)})
     column = f"fixed_q_plane_energy_{statistic}"
     rows.append({"claim": "at a fixed Q, EBGAN's loss trains an s that tracks E_P no better than the logistic loss's",
                  "source": "blog",
@@ -171,7 +135,7 @@ def claims(probes: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
                             f"{fixed_ebgan_left}, {seeds(fixed_ebgan)}; logistic GAN: {fixed_logistic_left}, "
                             f"{seeds(fixed_logistic)}",
                  "tolerance": f"difference below {tol['no_better']}", "scale": scale,
-                 **difference_verdict(values(fixed_ebgan, column), values(fixed_logistic, column), tol["no_better"],
+                 **verdicts.difference(values(fixed_ebgan, column), values(fixed_logistic, column), tol["no_better"],
                                       settings)})
     for domain, table in (("2D mixtures", mixtures), ("MNIST", images)):
         hinge, left = group(table, "EBGAN")
@@ -182,7 +146,7 @@ def claims(probes: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
                                 f"flat equilibrium D stays in; {left}; energy gap (mean s on Q - on P) "
                                 f"{gap.mean():.3g} m",
                      "tolerance": f"below {tol['flat']} m", "scale": scale,
-                     **threshold_verdict(values(hinge, "spread_in_margins"), tol["flat"], False, settings)})
+                     **verdicts.threshold(values(hinge, "spread_in_margins"), tol["flat"], False, settings)})
     return pd.DataFrame(rows)
 
 
