@@ -12,7 +12,7 @@ import torch
 
 from energygan import rng
 from energygan.data import datasets
-from energygan.engine import architectures, losses, models, nonlinearities, parametrisations
+from energygan.engine import architectures, losses, models, nonlinearities, parametrisations, saved
 from energygan.engine.optimizers import StackedOptimizer
 from energygan.engine.spec import Run, Setup
 from energygan.registry import label
@@ -116,16 +116,16 @@ class RunStack:
         runfolder.load_generator)."""
         net = self.generator if averaged else self.G
         state = {name: p[k].detach().cpu().clone() for name, p in net.state_dict().items()}
-        return {**state, "meta.architecture": self.setup.generator, "meta.arguments": self.g_arguments,
-                "meta.dataset": self.setup.dataset}
+        return saved.record(state, architecture=self.setup.generator, arguments=self.g_arguments,
+                            dataset=self.setup.dataset)
 
     def discriminator_state(self, k: int) -> dict:
         """Run k's discriminator alone, with its architecture, build arguments, how s is made non-negative
         (see models.stacked_discrepancy) and its dropout rate (runfolder.load_discriminator)."""
         state = {name: p[k].detach().cpu().clone() for name, p in self.D.state_dict().items()}
-        return {**state, "meta.architecture": self.setup.discriminator, "meta.arguments": self.d_arguments,
-                "meta.dataset": self.setup.dataset, "meta.parametrisation": self.parametrisations.names[k],
-                "meta.dropout": self.setup.dropout if self.runs[k].dropout_d else 0.0}
+        return saved.record(state, architecture=self.setup.discriminator, arguments=self.d_arguments,
+                            dataset=self.setup.dataset, parametrisation=self.parametrisations.names[k],
+                            dropout=self.setup.dropout if self.runs[k].dropout_d else 0.0)
 
 
 def _groups(labels, fns, device):

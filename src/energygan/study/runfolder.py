@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from energygan import __version__, files
+from energygan.engine import saved
 
 if TYPE_CHECKING:
     import torch
@@ -87,20 +88,16 @@ def read_metrics(run_dir: str | Path) -> dict:
     return files.read_json(Path(run_dir) / METRICS, ("status", "samples", "eval_seed"), "energygan metrics")
 
 
-def _saved(path: str | Path, role: str) -> tuple[dict, dict]:
-    """A saved network's weights and its `meta.` entries (what it was built from)."""
-    state = files.load_tensors(path, ("meta.architecture", "meta.arguments", "meta.dataset"), f"energygan {role}")
-    return state, {key[5:]: state.pop(key) for key in [k for k in state if k.startswith("meta.")]}
+def _saved(path: str | Path, role: str) -> dict:
+    """A saved network's record (energygan.engine.saved), refused by name when it is not one."""
+    return files.load_tensors(path, saved.REQUIRED, f"energygan {role}")
 
 
 def _rebuild(path: str | Path, role: str):
     """A saved network of one run, rebuilt through the architecture registry, in evaluation mode (batch
-    normalization from its running statistics, no dropout); and its `meta.` entries."""
-    from energygan.engine import architectures
-    state, meta = _saved(path, role)
-    net = architectures.build(role, meta["architecture"], 1, meta["arguments"])
+    normalization from its running statistics, no dropout); and its record's entries."""
     try:
-        net.load_state_dict({name: tensor[None] for name, tensor in state.items()})
+        net, meta = saved.rebuild(_saved(path, role), role)
     except RuntimeError as err:
         raise files.refuse(path, f"does not fit its own architecture record ({err})") from err
     return net.eval(), meta
@@ -122,7 +119,7 @@ def load_generator(path: str | Path):
 
 def discriminator_record(path: str | Path) -> dict:
     """What a saved discriminator was built from: its `architecture`, `arguments` and `parametrisation`."""
-    return _saved(path, "discriminator")[1]
+    return saved.split(_saved(path, "discriminator"))[1]
 
 
 def load_discriminator(path: str | Path, dropout_masks: int = DROPOUT_MASKS):
