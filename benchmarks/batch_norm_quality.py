@@ -6,7 +6,7 @@ nets, logistic loss, non-saturating f, Adam (0.5, 0.999), batch 64) and the same
 same number of steps and scored by the pipeline's evaluator on the same fixed noise. The conventional loop
 also runs D's batch normalization on real and fake samples in one batch (`both, one batch`), which the
 engine does not offer. That the two implementations take the same steps from the same start is a test
-(tests/test_training.py); this script shows their quality side by side.
+(tests/engine/test_training.py); this script shows their quality side by side.
 
     python benchmarks/batch_norm_quality.py [--steps 3000] [--seeds 0 1] [--lr 2e-4] [--out table.csv]
 

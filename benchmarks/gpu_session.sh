@@ -55,4 +55,4 @@ for arch in default toy; do
   # shellcheck disable=SC2086
   stage engine.txt "${bench[@]}" --arch "$arch" --runs $RUNS --calibrate "$OUT/calibration.csv"
 done
-stage cuda_tests.txt "$PYTHON" -m pytest -q -p no:cacheprovider tests/test_training.py tests/test_jobs.py -k "cuda or fused"
+stage cuda_tests.txt "$PYTHON" -m pytest -q -p no:cacheprovider tests/engine/test_training.py tests/study/test_training_job.py -k "cuda or fused"

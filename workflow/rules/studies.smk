@@ -1,9 +1,9 @@
 # Kept studies: a finished study's small outputs and provenance under version control in studies/<name>/
 # (`energygan keep-study`: a paper-length study made on a GPU or a cluster), shown in the report beside
 # this run's, each labelled with its device, date, commit and scale.
-from energygan.study import kept as _studies
+from energygan.study import kept as _kept
 
-KEPT_STUDIES = sorted(p.parent.name for p in Path("studies").glob(f"*/{_studies.PROVENANCE}"))
+KEPT_STUDIES = sorted(p.parent.name for p in Path("studies").glob(f"*/{_kept.PROVENANCE}"))
 
 
 def study_files(name):
@@ -12,7 +12,7 @@ def study_files(name):
 
 def study_views(name):
     """What the report shows of kept study `name` (energygan.study.kept.views)."""
-    return [f"results/studies/{name}/{view}" for view in _studies.views(Path("studies", name)).values()]
+    return [f"results/studies/{name}/{view}" for view in _kept.views(Path("studies", name)).values()]
 
 
 def kept_study_outputs():
@@ -27,7 +27,7 @@ for _study in KEPT_STUDIES:
         input:
             study_files(_study),
         output:
-            [report(path, category="7. Kept studies", subcategory=_studies.label(Path("studies", _study)),
+            [report(path, category="7. Kept studies", subcategory=_kept.label(Path("studies", _study)),
                     caption="../report/kept_study.rst") for path in study_views(_study)],
         params:
             folder=f"studies/{_study}",

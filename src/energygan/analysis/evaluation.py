@@ -274,7 +274,7 @@ def off_data(dataset: str, settings: dict, count: int) -> torch.Tensor:
 
 def evaluate_runs(run_dirs: list[str], dataset: str, settings: dict, sources: list[str],
                   record: str | None = None) -> None:
-    """Write metrics.json into each run folder: the scores, whether the run works (quality.works) and its
+    """Write metrics.json into each run folder: the scores, whether the run works (its scorer's floor, energygan.analysis.scorers) and its
     discriminator's checks (quality.discriminator_checks). `sources`: the evaluator's folder and the
     prepared data (classifier-scored datasets), the prepared images (fidelity-scored ones), nothing (a
     known density). A diverged run (or one whose samples are not finite) gets NaN scores and keeps its

@@ -3,7 +3,7 @@ DVC metrics: `dvc metrics show` lists them and `dvc metrics diff` compares two c
 
 Per experiment: its runs, its diverged runs, its working runs (the quality floor, energygan.analysis.quality), its
 dead discriminators, and the best and worst (loss, f) pair by the experiment's
-headline score (summary.HEADLINE; the mean over the pair's finished runs); per verdict table (the grid
+headline score (scorers.Scorer.headline; the mean over the pair's finished runs); per verdict table (the grid
 search, the title question), each claim's verdict under a short key with the runs (architectures, working
 runs) it rests on and its scale, and how many claims have each verdict; the evaluator's
 test accuracy where MNIST is scored.

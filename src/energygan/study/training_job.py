@@ -4,7 +4,7 @@ Up to `concurrent` batches train side by side: their trainers take steps in turn
 each runs on a stream of its own (replaying its own CUDA graph), so that a shard of small batches, such
 as the EBGAN grid's 4-run ones, keeps the GPU busy where one batch at a time would leave it mostly idle.
 Every draw comes from each run's own counter-based stream (energygan.rng), so a batch's results do not
-depend on what it shares the job with: on a CPU they are the same bit for bit (tests/test_jobs.py).
+depend on what it shares the job with: on a CPU they are the same bit for bit (tests/study/test_training_job.py).
 """
 
 from __future__ import annotations
