@@ -60,6 +60,34 @@ def test_a_discriminator_equal_to_the_data_energy_tracks_e_p_exactly():
     assert row["plane_energy_pearson"] == pytest.approx(1.0) and row["samples_energy_spearman"] == pytest.approx(1.0)
 
 
+def test_the_logistic_optimum_composed_with_e_q_is_the_data_energy_and_the_other_optima_are_not():
+    """E_Q + s* = -log q + log q/p = E_P exactly for the logistic loss (Che et al. 2020); LSIF's s* = q/p composed
+    with E_Q is not E_P (here: q from the same kernel estimate the probes take)."""
+    kde = generate(probes.evaluation.evaluation_noise(SETTINGS["kde_samples"], 4, 1234)).double()
+    composed = {}
+    for name in ("logistic", "lsif"):
+        def optimal(x, name=name):
+            lp, lq = DATA.log_density(x.double()).numpy(), log_mixture(x.double(), kde, DATA.std)
+            return torch.from_numpy(CLOSED_FORMS[name](lp, lq))
+        composed[name], maps = probes.probe_mixture(optimal, generate, losses.make(name), DATA, 4, SETTINGS, 1234)
+        assert maps["composed"].shape == (41 * 41,)
+    assert composed["logistic"]["plane_composed_relative_error"] == pytest.approx(0.0, abs=1e-9)
+    assert composed["logistic"]["plane_composed_pearson"] == pytest.approx(1.0, abs=1e-9)
+    assert composed["lsif"]["plane_composed_relative_error"] > 0.1
+
+
+def test_an_energy_scaled_by_the_entropy_weight_is_the_data_energy_in_value_up_to_a_constant():
+    """The calibrated EBGAN's equilibrium s = w E_P + c: s / w against E_P has no error; s itself has."""
+    w = 0.1
+
+    def calibrated(x):
+        return w * -DATA.log_density(x.double()) + 3.0
+    scaled, _ = probes.probe_mixture(calibrated, generate, losses.make("logistic"), DATA, 4, SETTINGS, 1234, w)
+    raw, _ = probes.probe_mixture(calibrated, generate, losses.make("logistic"), DATA, 4, SETTINGS, 1234)
+    assert scaled["plane_scaled_energy_relative_error"] == pytest.approx(0.0, abs=1e-9)
+    assert raw["plane_scaled_energy_relative_error"] == pytest.approx(1 - w)  # s - c = w E_P: off by (1 - w) E_P
+
+
 def test_a_constant_discriminator_is_flat():
     row, _ = probes.probe_mixture(lambda x: torch.full((len(x),), 3.0), generate, losses.make("logistic"), DATA, 4,
                                   SETTINGS, 1234)

@@ -59,9 +59,10 @@ def test_the_theorem_2_claim_counts_a_flat_equilibrium_d_and_leaves_a_saturated_
                          "pt_weight": 0.0, "seed": seed, "status": "ok", "step": 10, "fraction": 1.0, "works": True,
                          "d_dead": checks["d_dead"], "spread_in_margins": spread / 10, "gap_in_margins": 0.0})
         assert checks["d_dead"] == (kind == "saturated")
-    spec = {"statistic": "spearman", "tolerances": {"tracks": 0.5, "no_better": 0.1, "flat": 0.1},
+    spec = {"statistic": "spearman", "tolerances": {"tracks": 0.5, "no_better": 0.1, "better": 0.1, "flat": 0.1},
             "groups": {"logistic GAN": {"loss_name": "logistic"},
-                       "EBGAN": {"discriminator": "autoencoder", "loss_name": "hinge", "f": "identity"}},
+                       "EBGAN": {"discriminator": "autoencoder", "loss_name": "hinge", "f": "identity"},
+                       "calibrated EBGAN": {"loss_name": "hinge", "entropy_weight": 0.1}},
             "verdicts": {"confidence": 0.95, "bootstrap": 200, "seed": 0, "min_units": 4}}
     row = tq.claims(pd.DataFrame(rows), spec, "s").iloc[-1]
     assert "MNIST" in row["claim"] and row["runs"] == "4" and row["mean"] == 0.0

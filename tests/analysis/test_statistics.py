@@ -116,3 +116,11 @@ def test_paired_cluster_bootstrap_draws_the_pairs_of_an_architecture_together():
             return seen[-1]
         st.bootstrap_interval(statistic, (a, b), 0.9, 300, 0, clusters=clusters, paired=True)
         assert set(seen) == expected
+
+
+def test_the_relative_error_up_to_a_constant_ignores_a_shift_and_only_that():
+    target, weights = np.array([0.0, 1.0, 3.0, 4.0]), np.array([1.0, 2.0, 1.0, 0.5])
+    assert st.weighted_relative_error(target + 5.0, target, weights, up_to_constant=True) == pytest.approx(0.0, abs=1e-12)
+    assert st.weighted_relative_error(target + 5.0, target, weights) > 1
+    # 2 x target: off by (target - its weighted mean) after the best shift, so exactly 1
+    assert st.weighted_relative_error(2 * target, target, weights, up_to_constant=True) == pytest.approx(1.0)

@@ -7,18 +7,19 @@ from energygan.analysis import title_question as tq
 VERDICTS = {"confidence": 0.95, "bootstrap": 500, "seed": 0, "min_units": 4}
 SPEC = {"statistic": "spearman",
         "groups": {"logistic GAN": {"loss_name": "logistic", "f": ["identity", "softplus", "softminus"]},
-                   "EBGAN": {"discriminator": "autoencoder", "loss_name": "hinge", "f": "identity"}},
-        "tolerances": {"tracks": 0.5, "no_better": 0.1, "flat": 0.1}, "verdicts": VERDICTS,
+                   "EBGAN": {"discriminator": "autoencoder", "loss_name": "hinge", "f": "identity", "entropy_weight": 0.0},
+                   "calibrated EBGAN": {"loss_name": "hinge", "f": "identity", "entropy_weight": 0.1}},
+        "tolerances": {"tracks": 0.5, "no_better": 0.1, "better": 0.1, "flat": 0.1}, "verdicts": VERDICTS,
         "plane": {"extent": 3.0, "points": 11}, "kde_samples": 100, "samples": 50}
 
 
 def probe_rows(loss_name, dataset, values: dict, runs=4, fraction=1.0, works=lambda seed: seed % 2 == 0,
-               dead=lambda seed: seed == 3, f="identity", discriminator="mlp"):
+               dead=lambda seed: seed == 3, f="identity", discriminator="mlp", entropy_weight=0.0):
     rows = []
     for seed in range(runs):
         rows.append({"experiment": f"{dataset}_x", "run_id": f"{loss_name}{seed}", "dataset": dataset,
                      "discriminator": discriminator, "loss_name": loss_name, "loss": loss_name, "f": f,
-                     "pt_weight": 0.0, "seed": seed, "status": "ok", "step": int(100 * fraction), "fraction": fraction,
+                     "pt_weight": 0.0, "entropy_weight": entropy_weight, "seed": seed, "status": "ok", "step": int(100 * fraction), "fraction": fraction,
                      "works": works(seed), "d_dead": dead(seed), **{k: v + 0.01 * seed for k, v in values.items()}})
     return rows
 
@@ -48,7 +49,9 @@ def test_claims_use_working_runs_with_a_live_d_of_each_group_at_the_end_of_train
                          fraction=0.5, **every)
             + probe_rows("hinge", "ring8", {"spread_in_margins": 0.9}, fraction=0.5, **ebgan))
     claims = tq.claims(pd.DataFrame(rows), SPEC, "test scale")
-    assert claims["verdict"].tolist() == ["supported", "supported", "supported", "supported", "supported", "refuted"]
+    verdicts = claims["verdict"].tolist()
+    assert verdicts[:4] + verdicts[-2:] == ["supported", "supported", "supported", "supported", "supported", "refuted"]
+    assert verdicts[4:8] == ["not established at this scale"] * 4  # no calibrated EBGAN runs, no composed energy
     # logistic seeds 0-3 (seed 4 below the floor, seed 5's D dead): 0.8 + 0.015
     assert claims.loc[0, "mean"] == pytest.approx(0.815)
     assert "4 of 6 runs used; left out: 0 diverged, 1 below the quality floor, 1 with a dead D" in claims.loc[0, "measure"]
@@ -56,16 +59,45 @@ def test_claims_use_working_runs_with_a_live_d_of_each_group_at_the_end_of_train
     # at a fixed Q a fresh D is read, so a run whose own D died still counts: seeds 0, 1, 2, 3, 5
     assert claims.loc[2, "mean"] == pytest.approx(0.95 + 0.022) and claims.loc[2, "runs"] == "5"
     assert claims.loc[3, "mean"] == pytest.approx(0.215 - 0.522) and claims.loc[3, "runs"] == "4 vs 5"
-    assert claims.loc[4, "mean"] == pytest.approx(0.035) and "energy gap (mean s on Q - on P) 0.415 m" in claims.loc[4, "measure"]
-    assert claims.loc[5, "mean"] == pytest.approx(0.515) and claims.loc[5, "runs"] == "4"
-    assert "4 of 12 runs used; left out: 0 diverged, 4 below the quality floor, 4 with a dead D" in claims.loc[5, "measure"]
+    assert claims.loc[8, "mean"] == pytest.approx(0.035) and "energy gap (mean s on Q - on P) 0.415 m" in claims.loc[8, "measure"]
+    assert claims.loc[9, "mean"] == pytest.approx(0.515) and claims.loc[9, "runs"] == "4"
+    assert "4 of 12 runs used; left out: 0 diverged, 4 below the quality floor, 4 with a dead D" in claims.loc[9, "measure"]
     assert (claims["scale"] == "test scale").all()
+
+
+def test_the_positive_controls_compare_the_calibrated_ebgan_with_the_plain_one_and_the_logistic_gan():
+    """Calibrated EBGANs (autoencoder and MLP D alike) at 0.9; plain EBGANs at 0.3 (much less well); logistic GANs
+    at 0.85 (not less well by more than 0.1); the logistic GANs' composed energy at 0.8."""
+    every = dict(works=lambda seed: True, dead=lambda seed: False)
+    rows = (probe_rows("hinge", "ring8", {"plane_energy_spearman": 0.9}, discriminator="autoencoder", entropy_weight=0.1,
+                       runs=2, **every)
+            + [{**row, "run_id": f"mlp{row['seed']}"} for row in probe_rows(
+                "hinge", "ring8", {"plane_energy_spearman": 0.9}, entropy_weight=0.1, runs=2, **every)]
+            + probe_rows("hinge", "ring8", {"plane_energy_spearman": 0.3}, discriminator="autoencoder", **every)
+            + probe_rows("logistic", "ring8", {"plane_energy_spearman": 0.85, "plane_composed_spearman": 0.8}, **every))
+    claims = tq.claims(pd.DataFrame(rows), SPEC, "s").set_index("claim")
+    calibrated = claims.loc["a calibrated EBGAN's s tracks the data's energy E_P (its entropy term makes s = w E_P + c "
+                            "at equilibrium)"]
+    assert calibrated["verdict"] == "supported" and calibrated["runs"] == "4"
+    assert calibrated["mean"] == pytest.approx(0.905)  # seeds 0 and 1 of each discriminator: 0.9 and 0.91
+    plain = claims.loc["a plain EBGAN's s alone tracks E_P less well than a calibrated EBGAN's"]
+    assert plain["verdict"] == "supported" and plain["mean"] == pytest.approx(0.905 - 0.315) and plain["runs"] == "4 vs 4"
+    logistic = claims.loc["a logistic GAN's s alone tracks E_P less well than a calibrated EBGAN's"]
+    assert logistic["verdict"] == "refuted" and logistic["mean"] == pytest.approx(0.905 - 0.865)
+    composed = claims.loc["a logistic GAN's composed energy E_Q + s tracks the data's energy E_P"]
+    assert composed["verdict"] == "supported" and composed["mean"] == pytest.approx(0.815)
 
 
 def test_a_group_with_too_few_eligible_runs_decides_nothing():
     rows = probe_rows("logistic", "ring8", {"plane_energy_difference_spearman": 0.9, "plane_energy_spearman": 0.9})
     claims = tq.claims(pd.DataFrame(rows), SPEC, "s")  # seeds 0 and 2 work with a live D: 2 < min_units
     assert claims.loc[0, "runs"] == "2" and claims.loc[0, "verdict"] == "not established at this scale"
+
+
+def test_per_setting_table_of_no_probed_runs_is_empty_with_its_columns():
+    rows = probe_rows("logistic", "ring8", {"flatness": 0.2}, fraction=0.5)  # snapshots only: nothing at the end
+    table = tq.per_setting(pd.DataFrame(rows), ["flatness", "auroc_noise"])
+    assert table.empty and {"runs", "working", "flatness"} <= set(table.columns)
 
 
 def test_per_setting_table_counts_runs_diverged_working_and_dead():

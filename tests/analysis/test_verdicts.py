@@ -37,5 +37,9 @@ def test_difference_verdict_no_better_within_the_margin():
     assert same["verdict"] == "supported" and same["mean"] == pytest.approx(-0.0025)
     better = v.difference([0.9, 0.92, 0.91, 0.89], [0.50, 0.51, 0.52, 0.50], 0.1, VERDICTS)
     assert better["verdict"] == "refuted" and better["ci_low"] > 0.1
+    assert v.difference([0.9, 0.92, 0.91, 0.89], [0.50, 0.51, 0.52, 0.50], 0.1, VERDICTS, above=True)["verdict"] == \
+        "supported"  # "A is better than B by more than the margin"
+    assert v.difference([0.50, 0.52, 0.51, 0.49], [0.50, 0.51, 0.52, 0.50], 0.1, VERDICTS, above=True)["verdict"] == \
+        "refuted"
     few = v.difference([0.5, 0.5], [0.5, 0.5, 0.5, 0.5], 0.1, VERDICTS)
     assert few["verdict"] == "not established at this scale" and few["runs"] == "2 vs 4"

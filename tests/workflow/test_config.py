@@ -30,7 +30,7 @@ def write(workdir, text):
     ("title_question:\n  experiments: [ring8_loss_f, ring9]\n",
      ["title_question.experiments names ['ring9'], which `experiments` does not declare"]),
     ("title_question:\n  groups: {EBGAN: {margin: 1}}\n",
-     ["title_question.groups.EBGAN selects runs by ['margin']; known: ['dataset', 'discriminator', 'f', 'loss',"]),
+     ["title_question.groups.EBGAN selects runs by ['margin']; known: ['dataset', 'discriminator', 'entropy_weight', 'f',"]),
     ("title_question:\n  statistic: kendall\n", ["'kendall' is not one of ['spearman', 'pearson']"]),
     ("experiments:\n  ebgan_grid:\n    sample: {runs: 5, seed: 0}\n",
      ["experiment ebgan_grid: sample.runs = 5 is not a multiple of 2"]),

@@ -40,6 +40,8 @@ from energygan.registry import label, parse
 from energygan.study import runfolder
 
 TARGETS = ("energy", "optimum", "energy_difference")  # E_P = -log p, s*(p, q), E_P - E_Q = log q/p
+# besides s, the composed energy E_Q + s (Che et al. 2020: exact where s = s* = log q/p, the logistic loss) is
+# compared with E_P
 OFF_MANIFOLD = ("noise", "shuffled", "inverted", "samples")
 
 
@@ -59,10 +61,10 @@ def targets(loss, log_p: torch.Tensor, log_q: torch.Tensor) -> dict[str, torch.T
             "energy_difference": log_q - log_p}
 
 
-def agreement(s: torch.Tensor, target: torch.Tensor, weights: torch.Tensor, prefix: str, error: bool) -> dict:
-    """Weighted correlations of s with a target (and the relative error, if `error`), over the points where
-    the target is finite; the weight left out (s* = log q/p or q/p overflows far from both densities) is
-    reported as `excluded`."""
+def agreement(s: torch.Tensor, target: torch.Tensor, weights: torch.Tensor, prefix: str, error: str | None) -> dict:
+    """Weighted correlations of s with a target (and the relative error: `error` "exact", or "up_to_constant"
+    for an energy), over the points where the target is finite; the weight left out (s* = log q/p or q/p
+    overflows far from both densities) is reported as `excluded`."""
     finite = torch.isfinite(target) & torch.isfinite(s)
     w = weights * finite
     out = {f"{prefix}_excluded": 1 - (w.sum() / weights.sum()).item()}
@@ -70,7 +72,8 @@ def agreement(s: torch.Tensor, target: torch.Tensor, weights: torch.Tensor, pref
     out[f"{prefix}_pearson"] = weighted_pearson(*args) if finite.any() else math.nan
     out[f"{prefix}_spearman"] = weighted_spearman(*args) if finite.any() else math.nan
     if error:
-        out[f"{prefix}_relative_error"] = weighted_relative_error(*args) if finite.any() else math.nan
+        out[f"{prefix}_relative_error"] = (weighted_relative_error(*args, up_to_constant=error == "up_to_constant")
+                                           if finite.any() else math.nan)
     return out
 
 
@@ -87,9 +90,12 @@ def levels(s_data: torch.Tensor, s_samples: torch.Tensor) -> dict:
 
 # --- one run at one step --------------------------------------------------------------------------
 
-def probe_mixture(discrepancy, generate, loss, data, z_dim: int, settings: dict, eval_seed: int) -> tuple[dict, dict]:
-    """Every 2D probe of one (G, D) pair, and the maps of s, s* and E_P over the plane (for the figure);
-    nothing where G's samples are not finite."""
+def probe_mixture(discrepancy, generate, loss, data, z_dim: int, settings: dict, eval_seed: int,
+                  energy_scale: float = 1.0) -> tuple[dict, dict]:
+    """Every 2D probe of one (G, D) pair, and the maps of s, E_Q + s, s* and E_P over the plane (for the
+    figure); nothing where G's samples are not finite. `energy_scale`: what s is an energy in units of (the
+    calibrated EBGAN's entropy weight w: at its equilibrium s = w E_P + c); s / energy_scale is compared with
+    E_P in value, up to a constant."""
     kde = generate(evaluation.evaluation_noise(settings["kde_samples"], z_dim, eval_seed)).double()
     x_q = generate(evaluation.evaluation_noise(settings["samples"], z_dim, settings["seed"])).double()
     x_p = data.sample(torch.tensor([settings["seed"]]), rng.PROBES, settings["samples"])[0].double()
@@ -106,9 +112,13 @@ def probe_mixture(discrepancy, generate, loss, data, z_dim: int, settings: dict,
         s = discrepancy(points.float()).double()
         compared = targets(loss, log_p, log_q)
         for target, values in compared.items():
-            row.update(agreement(s, values, weights, f"{name}_{target}", error=target == "optimum"))
+            error = {"optimum": "exact", "energy": None}.get(target)
+            row.update(agreement(s, values, weights, f"{name}_{target}", error=error))
+        row.update(agreement(s / energy_scale, compared["energy"], weights, f"{name}_scaled_energy", "up_to_constant"))
+        composed = s - log_q  # E_Q + s
+        row.update(agreement(composed, compared["energy"], weights, f"{name}_composed", "up_to_constant"))
         if name == "plane":
-            maps = {"s": s, "optimum": compared["optimum"], "energy": compared["energy"]}
+            maps = {"s": s, "composed": composed, "optimum": compared["optimum"], "energy": compared["energy"]}
     s_p, s_q = discrepancy(x_p.float()), discrepancy(x_q.float())
     row.update(flatness(s_p, torch.cat([maps["s"], s_p.double()])))
     row.update(levels(s_p, s_q))
@@ -151,7 +161,8 @@ def run_columns(experiment: str, manifest: dict) -> dict:
     run, setup = manifest["run"], manifest["setup"]
     return {"experiment": experiment, "run_id": run["run_id"], "dataset": setup["dataset"],
             "discriminator": setup["discriminator"], "loss_name": parse(run["loss"])[0], "loss": label(run["loss"]),
-            "f": label(run["f"]), "pt_weight": run["pt_weight"], "seed": run["seed"], "status": manifest["status"]}
+            "f": label(run["f"]), "pt_weight": run["pt_weight"], "entropy_weight": run.get("entropy_weight", 0.0),
+            "seed": run["seed"], "status": manifest["status"]}
 
 
 def probe_experiment(experiment: str, run_dirs: list[str], settings: dict, eval_seed: int,
@@ -181,7 +192,8 @@ def probe_experiment(experiment: str, run_dirs: list[str], settings: dict, eval_
             if images:
                 row, maps = probe_images(discrepancy, generate, digits, z_dim, settings, spec), {}
             else:
-                row, maps = probe_mixture(discrepancy, generate, loss, data, z_dim, settings, eval_seed)
+                row, maps = probe_mixture(discrepancy, generate, loss, data, z_dim, settings, eval_seed,
+                                          manifest["run"].get("entropy_weight") or 1.0)
             if getattr(loss, "margin", None) and "spread_on_p" in row:  # Theorem 2's scale: s is in [0, m]
                 row["spread_in_margins"] = row["spread_on_p"] / loss.margin
                 row["gap_in_margins"] = (row["s_mean_q"] - row["s_mean_p"]) / loss.margin
@@ -219,5 +231,6 @@ def probe_experiment(experiment: str, run_dirs: list[str], settings: dict, eval_
         if any(row["f"] == settings["figure_f"] for row, _ in shown):
             shown = [(row, maps) for row, maps in shown if row["f"] == settings["figure_f"]]
         plots.energy_maps(shown, settings["plane"], data.means, figure,
-                          f"{experiment}: the learned s beside the data's energy -log p and beside its loss's s*")
+                          f"{experiment}: the learned s and the composed energy E_Q + s beside its loss's s* "
+                          "and the data's energy -log p")
     return table

@@ -49,10 +49,13 @@ def weighted_spearman(a, b, weights) -> float:
     return weighted_pearson(weighted_ranks(a, weights), weighted_ranks(b, weights), weights)
 
 
-def weighted_relative_error(estimate, target, weights) -> float:
+def weighted_relative_error(estimate, target, weights, up_to_constant: bool = False) -> float:
     """Weighted RMS of (estimate - target) over the target's weighted standard deviation: 0 is exact, 1 is
-    no better than the right constant."""
+    no better than the right constant. `up_to_constant`: the estimate is first shifted by the constant
+    that fits best (the weighted mean of target - estimate): an energy is defined up to one."""
     s, t, w = _arrays(estimate, target, weights)
+    if up_to_constant:
+        s = s + (w / w.sum()) @ (t - s)
     top = np.abs(np.concatenate([s, t])).max(initial=0.0)  # one scale for both: their difference matters
     s, t, w = _scaled(s, top), _scaled(t, top), w / w.sum()
     spread = math.sqrt(w @ (t - w @ t) ** 2)

@@ -25,8 +25,9 @@ from energygan.report import tables
 from energygan.study.checks import PROBED_SETTINGS
 
 _MIXTURE = [f"{points}_{target}_{stat}" for points in ("plane", "samples")
-            for target in ("energy", "optimum", "energy_difference") for stat in ("spearman", "pearson")] + \
-    ["plane_optimum_relative_error", "samples_optimum_relative_error", "plane_optimum_excluded", "spread_on_p",
+            for target in ("energy", "optimum", "energy_difference", "composed") for stat in ("spearman", "pearson")] + \
+    ["plane_optimum_relative_error", "samples_optimum_relative_error", "plane_scaled_energy_relative_error",
+     "plane_composed_relative_error", "plane_optimum_excluded", "spread_on_p",
      "spread_in_margins", "flatness", "s_mean_p", "s_mean_q", "gap_in_margins"]
 _IMAGE = ["auroc_noise", "auroc_shuffled", "auroc_inverted", "auroc_samples", "spread_on_p",
           "spread_in_margins", "flatness", "s_mean_p", "s_mean_q", "gap_in_margins"]
@@ -41,12 +42,17 @@ def final(probes: pd.DataFrame) -> pd.DataFrame:
 
 
 def per_setting(probes: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Mean of each probe per (dataset, discriminator, loss, f, pull-away weight) at the end of training, with
-    how many runs it rests on, how many of them diverged (and so have no probe), work (quality floor) and
-    have a dead discriminator."""
+    """Mean of each probe per (dataset, discriminator, loss, f, pull-away and entropy weights) at the end of
+    training, with how many runs it rests on, how many of them diverged (and so have no probe), work (quality
+    floor) and have a dead discriminator. Empty (with its columns) where no run was probed: a study of 2D
+    mixtures alone has no MNIST table."""
     runs = final(probes)
-    grouped = runs.groupby(PROBED_SETTINGS, sort=False)
-    table = grouped[[c for c in columns if c in runs]].mean()
+    keys = [k for k in PROBED_SETTINGS if k in runs]  # probes made before a setting existed lack its column
+    measured = [c for c in columns if c in runs]
+    if runs.empty:
+        return pd.DataFrame(columns=[*keys, "runs", "diverged", "working", "dead_d", *measured])
+    grouped = runs.groupby(keys, sort=False)
+    table = grouped[measured].mean()
     table.insert(0, "dead_d", grouped.apply(lambda g: int(dead(g).sum()), include_groups=False))
     table.insert(0, "working", grouped.apply(lambda g: int(worked(g).sum()), include_groups=False))
     table.insert(0, "diverged", grouped["status"].apply(lambda s: int((s != "ok").sum())))
@@ -94,6 +100,8 @@ def claims(probes: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
     (at a fixed Q, their mean over the checkpoints) of the runs that work and, where the run's own D is
     read, whose discriminator lives."""
     (runs, fractions), tol, settings = with_fixed_q_over_checkpoints(probes), spec["tolerances"], spec["verdicts"]
+    if "entropy_weight" not in runs:  # probes made before the calibrated EBGAN: no run had the entropy term
+        runs = runs.assign(entropy_weight=0.0)
     mixtures = runs[scorers.selected(runs["dataset"], "known_density")]
     images = runs[scorers.selected(runs["dataset"], "reads_evaluator")]
     statistic = spec["statistic"]
@@ -137,6 +145,7 @@ def claims(probes: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
                  "tolerance": f"difference below {tol['no_better']}", "scale": scale,
                  **verdicts.difference(values(fixed_ebgan, column), values(fixed_logistic, column), tol["no_better"],
                                       settings)})
+    rows += calibrated_claims(mixtures, spec, scale)
     for domain, table in (("2D mixtures", mixtures), ("MNIST", images)):
         hinge, left = group(table, "EBGAN")
         gap = values(hinge, "gap_in_margins")
@@ -148,6 +157,45 @@ def claims(probes: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
                      "tolerance": f"below {tol['flat']} m", "scale": scale,
                      **verdicts.threshold(values(hinge, "spread_in_margins"), tol["flat"], False, settings)})
     return pd.DataFrame(rows)
+
+
+def calibrated_claims(mixtures: pd.DataFrame, spec: dict, scale: str) -> list[dict]:
+    """The positive controls (issue 26): a calibrated EBGAN's s is the data's energy at its equilibrium (Dai
+    et al. 2017), and so is a logistic GAN's composed energy E_Q + s (Che et al. 2020); a plain EBGAN's s
+    and a logistic GAN's s alone are not. Decided on the 2D mixtures, where E_P is known."""
+    tol, settings, statistic = spec["tolerances"], spec["verdicts"], spec["statistic"]
+
+    def group(name):
+        return eligible(mixtures[matches(mixtures, spec["groups"][name])])
+
+    calibrated, calibrated_left = group("calibrated EBGAN")
+    ebgan, ebgan_left = group("EBGAN")
+    logistic, logistic_left = group("logistic GAN")
+    column = f"plane_energy_{statistic}"
+    measure = (f"mean weighted {statistic} correlation of s with E_P = -log p over the plane (its relative error "
+               f"in value, s / w against E_P up to a constant, is in energy_2d: plane_scaled_energy_relative_error)")
+    rows = [{"claim": "a calibrated EBGAN's s tracks the data's energy E_P (its entropy term makes s = w E_P + c at "
+                      "equilibrium)", "source": "Dai et al. 2017",
+             "measure": f"{measure}; calibrated EBGAN: {calibrated_left}, {seeds(calibrated)}",
+             "tolerance": f"above {tol['tracks']}", "scale": scale,
+             **verdicts.threshold(values(calibrated, column), tol["tracks"], True, settings)}]
+    for other, table, left in (("a plain EBGAN", ebgan, ebgan_left), ("a logistic GAN", logistic, logistic_left)):
+        rows.append({"claim": f"{other}'s s alone tracks E_P less well than a calibrated EBGAN's",
+                     "source": "Dai et al. 2017",
+                     "measure": f"calibrated EBGAN minus {other.split(' ', 1)[1]}: {measure}; calibrated EBGAN: "
+                                f"{calibrated_left}, {seeds(calibrated)}; {other.split(' ', 1)[1]}: {left}, {seeds(table)}",
+                     "tolerance": f"difference above {tol['better']}", "scale": scale,
+                     **verdicts.difference(values(calibrated, column), values(table, column), tol["better"], settings,
+                                           above=True)})
+    column = f"plane_composed_{statistic}"
+    rows.append({"claim": "a logistic GAN's composed energy E_Q + s tracks the data's energy E_P",
+                 "source": "Che et al. 2020",
+                 "measure": f"mean weighted {statistic} correlation of E_Q + s with E_P over the plane, E_Q = -log of "
+                            f"the kernel estimate of q (relative error up to a constant in energy_2d: "
+                            f"plane_composed_relative_error); logistic GAN: {logistic_left}, {seeds(logistic)}",
+                 "tolerance": f"above {tol['tracks']}", "scale": scale,
+                 **verdicts.threshold(values(logistic, column), tol["tracks"], True, settings)})
+    return rows
 
 
 def front(claims_table: pd.DataFrame) -> pd.DataFrame:

@@ -61,9 +61,10 @@ def threshold(values, threshold: float, above: bool, settings: dict) -> dict:
     return row
 
 
-def difference(a, b, margin: float, settings: dict) -> dict:
-    """Is mean(a) - mean(b) at most `margin` ("A is no better than B")? Decided as `threshold`, on the
-    interval of the difference over resamples of each group's runs."""
+def difference(a, b, margin: float, settings: dict, above: bool = False) -> dict:
+    """Is mean(a) - mean(b) at most `margin` ("A is no better than B"), or with `above` more than `margin`
+    ("A is better than B")? Decided as `threshold`, on the interval of the difference over resamples of
+    each group's runs."""
     a, b = (np.asarray(v, dtype=float) for v in (a, b))
     a, b = a[np.isfinite(a)], b[np.isfinite(b)]
     row = {"runs": f"{len(a)} vs {len(b)}", "mean": math.nan, "ci_low": math.nan, "ci_high": math.nan,
@@ -72,5 +73,5 @@ def difference(a, b, margin: float, settings: dict) -> dict:
         row["mean"] = float(a.mean() - b.mean())
         low, high = bootstrap_interval(lambda x, y: x.mean() - y.mean(), (a, b), settings["confidence"],
                                        settings["bootstrap"], settings["seed"])
-        _decided(row, low, high, margin, False, min(len(a), len(b)), settings)
+        _decided(row, low, high, margin, above, min(len(a), len(b)), settings)
     return row

@@ -19,6 +19,9 @@ class Run:
     optim_g: str = "adam"
     dropout_d: bool = False
     pt_weight: float = 0.0
+    # the calibrated EBGAN (energygan.engine.entropy): minus this times the entropy of the generator's batch
+    # is added to the generator's loss
+    entropy_weight: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,8 @@ class RunStack:
             self.device)
         self.dropout = torch.tensor([r.dropout_d for r in runs], **dev)
         self.pt_weight = torch.tensor([r.pt_weight for r in runs], **dev)
+        self.entropy_weight = torch.tensor([r.entropy_weight for r in runs], **dev)
+        self.any_entropy = any(r.entropy_weight for r in runs)
         self.dataset = datasets.get(setup.dataset)
         if found := architectures.problems(setup, self.dataset.shape, any(r.pt_weight > 0 for r in runs),
                                           any(r.dropout_d for r in runs)):

@@ -9,14 +9,15 @@ import torch
 
 from energygan import rng
 from energygan.engine import models
+from energygan.engine.entropy import nearest_neighbour_entropy
 
 GRAPH_WARMUP = 3  # eager steps before a CUDA graph captures the step
 
 
 def advance(self) -> torch.Tensor:
-    """`self`: a RunStack. One generator step after `d_steps` discriminator steps, for every active run, entirely on the
-    device (nothing read back), so that a CUDA graph can capture it. Returns [K, 4]: D loss, G loss,
-    mean s on real and on fake samples."""
+    """One generator step after `d_steps` discriminator steps, for every active run of the RunStack `self`,
+    entirely on the device (nothing read back), so that a CUDA graph can capture it. Returns [K, 4]: D loss,
+    G loss, mean s on real and on fake samples."""
     setup, batch, step = self.setup, self.setup.batch_size, self.step_count
     active = self.active
     d_params = list(self.D.parameters())
@@ -43,6 +44,8 @@ def advance(self) -> torch.Tensor:
         g_loss[idx] = fn(s_gen[idx]).mean(1)
     if codes is not None:  # EBGAN-PT: the pull-away term, on the generator's loss only
         g_loss = g_loss + self.pt_weight * models.pull_away_term(codes)
+    if self.any_entropy:  # the calibrated EBGAN: the generator also maximises its entropy
+        g_loss = g_loss - self.entropy_weight * nearest_neighbour_entropy(x_fake.flatten(2).float())
     total = torch.where(active, g_loss, torch.zeros_like(g_loss)).sum()
     self.opt_g.step(torch.autograd.grad(total, list(self.G.parameters())), active)
     if self.G_average is not None:

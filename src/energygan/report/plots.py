@@ -223,12 +223,14 @@ def mixture_samples(samples: dict, marks: dict, data, path, title: str) -> None:
 
 
 def energy_maps(panels: list, plane: dict, means, path, title: str) -> None:
-    """One row per run: its learned s, its loss's s* and the data's energy -log p over the plane (`panels`:
-    (row, maps) with maps of values on probes.plane's grid). Each map is clipped to its own 5-95% range and
-    drawn low = dark: an energy is dark on the data (the modes are marked)."""
+    """One row per run: its learned s, the composed energy E_Q + s, its loss's s* and the data's energy
+    -log p over the plane (`panels`: (row, maps) with maps of values on probes.plane's grid). Each map is
+    clipped to its own 5-95% range and drawn low = dark: an energy is dark on the data (the modes are marked)."""
     n, extent = plane["points"], plane["extent"]
-    columns = [("s", "learned s"), ("optimum", "s*(p, q) of its loss"), ("energy", "E_P = -log p")]
-    fig, axes = plt.subplots(max(len(panels), 1), 3, figsize=(9, 2.8 * max(len(panels), 1)), squeeze=False)
+    columns = [("s", "learned s"), ("composed", "E_Q + s"), ("optimum", "s*(p, q) of its loss"),
+               ("energy", "E_P = -log p")]
+    fig, axes = plt.subplots(max(len(panels), 1), len(columns), figsize=(12, 2.8 * max(len(panels), 1)),
+                             squeeze=False)
     for r, (row, maps) in enumerate(panels):
         for c, (key, name) in enumerate(columns):
             values = maps[key].reshape(n, n).T.float()
@@ -243,7 +245,9 @@ def energy_maps(panels: list, plane: dict, means, path, title: str) -> None:
                 ax.set_title(name, fontsize=9)
             if c == 0:
                 ax.set_ylabel(f"{row['loss']}, {row['f']}\n{row['discriminator']}"
-                              + (f", PT {row['pt_weight']:g}" if row["pt_weight"] else ""), fontsize=8)
+                              + (f", PT {row['pt_weight']:g}" if row["pt_weight"] else "")
+                              + (f", calibrated w {row['entropy_weight']:g}" if row.get("entropy_weight") else ""),
+                              fontsize=8)
     fig.suptitle(title, fontsize=10)
     _save(fig, path)
 
@@ -263,7 +267,9 @@ def probes_over_training(probes: pd.DataFrame, statistic: str, path, title: str)
     for ax, (dataset, column, name) in zip(axes[0], panels):
         subset = probes[(probes["dataset"] == dataset) & (probes["status"] == "ok")]
         hue = (subset["loss"] + subset["discriminator"].map(lambda d: "" if d == "mlp" else f" ({d})")
-               + subset["pt_weight"].map(lambda w: f" PT {w:g}" if w else ""))
+               + subset["pt_weight"].map(lambda w: f" PT {w:g}" if w else "")
+               + subset.get("entropy_weight", pd.Series(0.0, index=subset.index)).map(
+                   lambda w: f" calibrated {w:g}" if w else ""))
         sns.lineplot(x=subset["fraction"], y=subset[column], hue=hue, marker="o", errorbar=None, ax=ax)
         ax.set(title=name, xlabel="fraction of training", ylabel="")
         ax.title.set_fontsize(9)

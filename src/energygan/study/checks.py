@@ -9,7 +9,7 @@ from energygan.data import datasets
 from energygan.study.experiments import RUN_FIELDS, SETUP_FIELDS
 
 # what the probe tables hold of a run's settings, and so what title_question.groups may select runs by
-PROBED_SETTINGS = ["dataset", "discriminator", "loss", "f", "pt_weight"]
+PROBED_SETTINGS = ["dataset", "discriminator", "loss", "f", "pt_weight", "entropy_weight"]
 TITLE_SELECTABLE = PROBED_SETTINGS + ["loss_name"]
 
 
