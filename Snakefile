@@ -45,11 +45,11 @@ STUDY = [
     *scored(),
     *(EVALUATOR if SCORED_BY_CLASSIFIER else []),
     *reference_outputs(),
-    "results/summary/runs.csv",
+    _paths.RUNS_TABLE,
     *experiment_outputs(),
     *grid_search_outputs(),
     *title_question_outputs(),
-    "results/metrics.json",
+    _paths.METRICS,
     *kept_study_outputs(),
 ]
 

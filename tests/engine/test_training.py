@@ -173,7 +173,7 @@ def test_cuda_graph_replay_equals_eager_steps(discriminator, batch_norm):
     graphed = Trainer(setup, runs, datasets.load("ring8"), "cuda", cuda_graph=True)
     eager.fit()
     graphed.fit()
-    assert graphed._graph is not None
+    assert graphed._graphed.graph is not None
     assert graphed.progress.status == eager.progress.status
     assert graphed.progress.diverged_step == eager.progress.diverged_step
     if discriminator == "mlp" and batch_norm == "none":
@@ -431,7 +431,7 @@ def test_an_autoencoder_with_a_loss_of_either_sign_uses_energy_minus_a_learned_o
     assert offset[0] != 0 and offset[1] == 0  # learned where used; the hinge's energy needs none
     x = torch.randn(2, 6, 2)
     energy, _ = trainer.D(x)
-    s, _ = trainer._discrepancy(x, None)
+    s, _ = trainer.discrepancy(x, None)
     torch.testing.assert_close(s[0], energy[0] - offset[0])
     torch.testing.assert_close(s[1], energy[1])
 
@@ -449,7 +449,7 @@ def test_a_saved_discriminator_reloads_to_the_same_s(tmp_path, discriminator, ba
     x = torch.randn(9, 2)
     for k, run_dir in enumerate(dirs):
         s = runfolder.load_discriminator(f"{run_dir}/discriminator.pt")(x)
-        expected, _ = trained._discrepancy(x.expand(2, 9, 2), None)
+        expected, _ = trained.discrepancy(x.expand(2, 9, 2), None)
         torch.testing.assert_close(s, expected[k], atol=1e-5, rtol=1e-4)
         if discriminator == "mlp" and batch_norm == "none":  # by hand: LeakyReLU(0.2) MLP, u^2 for the hinge
             weights = [(layer.weight[k].detach(), layer.bias[k].detach()) for layer in trained.D.layers]
@@ -498,7 +498,7 @@ def test_s_is_made_non_negative_as_the_settings_say_where_the_loss_or_f_needs_it
             Run("plain", seed=2, loss="logistic", f="softplus")]
     trainer = Trainer(setup, runs, datasets.load("ring8"))
     x = torch.randn(3, 7, 2)
-    s, _ = trainer._discrepancy(x, None)
+    s, _ = trainer.discrepancy(x, None)
     u = trainer.D(x).squeeze(-1)
     by_hand = {"softplus": lambda v: torch.log1p(torch.exp(v)), "square": lambda v: v * v, "abs": torch.abs}
     torch.testing.assert_close(s[0], by_hand[nonnegative](u[0]), atol=1e-6, rtol=1e-5)
@@ -528,7 +528,7 @@ def test_a_dropout_trained_discriminator_is_read_as_its_mean_over_dropout_masks(
     per_mask = []
     for bits in itertools.product([0.0, 1.0], repeat=3):
         mask = torch.tensor(bits).div(0.5).expand(1, 5, 3)
-        per_mask.append(trained._discrepancy(x[None], [mask])[0][0].detach())
+        per_mask.append(trained.discrepancy(x[None], [mask])[0][0].detach())
     per_mask = torch.stack(per_mask)
     exact = per_mask.mean(0)
     assert (per_mask.max(0).values - per_mask.min(0).values).min() > 0.01  # the masks matter

@@ -46,7 +46,7 @@ def data_folders():
 # --- what the rule files read of each other's outputs ---------------------------------------------------
 
 EVAL = config["evaluation"]
-EVALUATOR = expand("results/evaluator/{name}", name=["classifier.pt", "test_stats.pt", "metrics.json"])
+EVALUATOR = expand(f"{_paths.EVALUATOR}/{{name}}", name=["classifier.pt", "test_stats.pt", "metrics.json"])
 
 
 def through_record(record, run_files):
@@ -86,7 +86,7 @@ def grid_search_outputs():
     names = ["verdicts.csv", "verdicts.html", "families.csv", "families.html", "figure2.png", "figure3.png",
              "figure4.png"] + (["margin_sweep.png"] if "margin_sweep" in GRID_SEARCH else []) + \
         (["ablation.csv", "ablation.html"] if "ablation" in GRID_SEARCH else [])
-    return expand("results/grid_search/{name}", name=names)
+    return expand(f"{_paths.GRID_SEARCH}/{{name}}", name=names)
 
 
 def grid_search_experiments():
@@ -109,5 +109,5 @@ def title_question_outputs():
         return []
     names = ["claims.csv", "claims.html", "front.csv", "front_scale.txt", "energy_2d.csv", "energy_2d.html",
              "auroc_mnist.csv", "auroc_mnist.html", "over_training.png"]
-    return expand("results/title_question/{name}", name=names) + \
-           [f"results/{name}/energy_maps.png" for name in probed_experiments() if is_mixture(name)]
+    return expand(f"{_paths.TITLE_QUESTION}/{{name}}", name=names) + \
+           [_paths.energy_maps(name) for name in probed_experiments() if is_mixture(name)]

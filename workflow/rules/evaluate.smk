@@ -19,7 +19,7 @@ def reference_inputs(dataset):
 
 def reference_outputs():
     """Real data scored as each experiment's runs are: the reference rows of its tables."""
-    return expand("results/reference/{dataset}.csv", dataset=sorted({e["dataset"] for e in config["experiments"].values()}))
+    return [_paths.reference(dataset) for dataset in sorted({e["dataset"] for e in config["experiments"].values()})]
 
 
 rule build_evaluator:
@@ -33,14 +33,14 @@ rule build_evaluator:
     log:
         "logs/evaluate/build_evaluator.log",
     shell:
-        "energygan build-evaluator --in data/mnist/prepared --out results/evaluator --params {params.settings:q} 2>&1 | tee {log}"
+        f"energygan build-evaluator --in data/mnist/prepared --out {_paths.EVALUATOR} --params {{params.settings:q}} 2>&1 | tee {{log}}"
 
 
 rule reference_scores:
     input:
         lambda w: list(dict.fromkeys(dataset_inputs(w.dataset) + scoring_inputs(w.dataset))),
     output:
-        "results/reference/{dataset}.csv",
+        _paths.reference("{dataset}"),
     params:
         settings=lambda w: as_json({"dataset": w.dataset, "settings": SCORE_SETTINGS}),
         inputs=lambda w: " ".join(reference_inputs(w.dataset)),

@@ -4,8 +4,8 @@
 if GRID_SEARCH:
     rule grid_search:
         input:
-            "results/summary/runs.csv",
-            "results/reference/mnist.csv",
+            _paths.RUNS_TABLE,
+            _paths.reference("mnist"),
         output:
             [report(path, category="0. Claims", subcategory="1. EBGAN grid search", caption="../report/grid_verdicts.rst")
              if path.endswith("verdicts.html") else
@@ -18,4 +18,4 @@ if GRID_SEARCH:
         log:
             "logs/grid_search/grid_search.log",
         shell:
-            "energygan grid-search --in {input} --out results/grid_search --params {params.settings:q} 2>&1 | tee {log}"
+            f"energygan grid-search --in {{input}} --out {_paths.GRID_SEARCH} --params {{params.settings:q}} 2>&1 | tee {{log}}"

@@ -10,15 +10,15 @@ def figure_kinds(name):
 
 
 def experiment_outputs():
-    return [f"results/summary/{name}_{kind}.png" for name in config["experiments"] for kind in figure_kinds(name)] + \
-           expand("results/summary/{name}.html", name=config["experiments"])
+    return [_paths.experiment_figure(name, kind) for name in config["experiments"] for kind in figure_kinds(name)] + \
+           [_paths.experiment_table(name, "html") for name in config["experiments"]]
 
 
 rule summarize_runs:
     input:
         summarized(),
     output:
-        report("results/summary/runs.csv", category="5. All runs", caption="../report/runs.rst"),
+        report(_paths.RUNS_TABLE, category="5. All runs", caption="../report/runs.rst"),
     params:
         settings=as_json({"run_dirs": {name: [s.run_dir(r) for s in SHARDS if s.experiment == name for r in s.runs]
                                        for name in config["experiments"]}}),
@@ -36,11 +36,11 @@ for _name, _experiment in config["experiments"].items():
         name:
             f"tables_{_name}"
         input:
-            "results/summary/runs.csv",
-            f"results/reference/{_experiment['dataset']}.csv",
+            _paths.RUNS_TABLE,
+            _paths.reference(_experiment["dataset"]),
         output:
-            f"results/summary/{_name}.csv",
-            report(f"results/summary/{_name}.html", category=_category, subcategory=_name,
+            _paths.experiment_table(_name, "csv"),
+            report(_paths.experiment_table(_name, "html"), category=_category, subcategory=_name,
                    caption="../report/experiment_table.rst"),
         params:
             settings=as_json({"experiment": _name, "confidence": EVAL["confidence"],
@@ -57,9 +57,9 @@ for _name, _experiment in config["experiments"].items():
         name:
             f"figures_{_name}"
         input:
-            "results/summary/runs.csv",
+            _paths.RUNS_TABLE,
         output:
-            [report(f"results/summary/{_name}_{kind}.png", category=_category, subcategory=_name,
+            [report(_paths.experiment_figure(_name, kind), category=_category, subcategory=_name,
                     caption=f"../report/figure_{kind}.rst") for kind in _kinds],
         params:
             settings=as_json({"experiment": _name, "kinds": _kinds,
@@ -71,21 +71,22 @@ for _name, _experiment in config["experiments"].items():
 
 
 # The headline numbers (DVC metrics, declared in dvc.yaml): `dvc metrics show`, `dvc metrics diff <rev>`.
-VERDICT_TABLES = {name: f"results/{name}/{table}" for name, table, made in
-                  (("grid_search", "verdicts.csv", grid_search_outputs()), ("title_question", "claims.csv", title_question_outputs()))
+VERDICT_TABLES = {name: f"{folder}/{table}" for name, folder, table, made in
+                  (("grid_search", _paths.GRID_SEARCH, "verdicts.csv", grid_search_outputs()),
+                   ("title_question", _paths.TITLE_QUESTION, "claims.csv", title_question_outputs()))
                   if made}
 
 
 rule headline_metrics:
     input:
-        "results/summary/runs.csv",
+        _paths.RUNS_TABLE,
         VERDICT_TABLES.values(),
         EVALUATOR if SCORED_BY_CLASSIFIER else [],
     output:
-        "results/metrics.json",
+        _paths.METRICS,
     params:
         settings=as_json({"verdict_tables": VERDICT_TABLES,
-                          "evaluator": "results/evaluator" if SCORED_BY_CLASSIFIER else None}),
+                          "evaluator": _paths.EVALUATOR if SCORED_BY_CLASSIFIER else None}),
     log:
         "logs/summary/headline_metrics.log",
     shell:

@@ -29,8 +29,8 @@ if TITLE:
                 [s.scored for s in SHARDS if s.experiment == _name],  # each run's metrics: works, d_dead
                 dataset_inputs(_dataset),
             output:
-                f"results/{_name}/probes.csv",
-                [] if _mnist else report(f"results/{_name}/energy_maps.png", category=TITLE_CATEGORY,
+                _paths.probes(_name),
+                [] if _mnist else report(_paths.energy_maps(_name), category=TITLE_CATEGORY,
                                          subcategory="2D mixtures", caption="../report/title_energy_maps.rst"),
             params:
                 settings=as_json({"experiment": _name, "settings": probe_settings(_name), "eval_seed": EVAL["seed"],
@@ -43,7 +43,7 @@ if TITLE:
 
     rule title_question:
         input:
-            [f"results/{name}/probes.csv" for name in probed_experiments()],
+            [_paths.probes(name) for name in probed_experiments()],
         output:
             [report(path, category="0. Claims", subcategory="0. Title question (trained runs)",
                     caption="../report/title_claims.rst")
@@ -51,10 +51,10 @@ if TITLE:
              report(path, category=TITLE_CATEGORY, subcategory="Tables and probes over training",
                     caption=f"../report/title_{Path(path).stem}.rst")
              if path.endswith((".html", ".png")) else path
-             for path in title_question_outputs() if path.startswith("results/title_question/")],
+             for path in title_question_outputs() if path.startswith(f"{_paths.TITLE_QUESTION}/")],
         params:
             settings=as_json({"spec": TITLE}),
         log:
             "logs/title_question/title_question.log",
         shell:
-            "energygan title-question --in {input} --out results/title_question --params {params.settings:q} 2>&1 | tee {log}"
+            f"energygan title-question --in {{input}} --out {_paths.TITLE_QUESTION} --params {{params.settings:q}} 2>&1 | tee {{log}}"

@@ -1,5 +1,5 @@
-"""K runs of one architecture as one stack: each run's seed, loss, f, parametrisation of s, dropout and
-pull-away weight as tensors over the runs, their generators and discriminators built side by side, and
+"""K runs of one architecture as one stack: each run's seed, loss, f, parametrisation of s, dropout,
+pull-away and entropy weights as tensors over the runs, their generators and discriminators built side by side, and
 their optimisers. What one run's networks are, alone, is read back from here (generator_state,
 discriminator_state).
 """
@@ -32,8 +32,8 @@ class RunStack:
         self.f_groups = _groups([label(r.f) for r in runs], self.f_fns, self.device)
         # how each run's s is made s >= 0 (hinge) or s > 0 (power f): see models.stacked_discrepancy
         self.parametrisations = models.Parametrisations(
-            [parametrisations.parametrisation(l, f, setup.nonnegative_s, setup.positive_s) for l, f in zip(self.loss_fns, self.f_fns)],
-            self.device)
+            [parametrisations.parametrisation(loss, f, setup.nonnegative_s, setup.positive_s)
+             for loss, f in zip(self.loss_fns, self.f_fns)], self.device)
         self.dropout = torch.tensor([r.dropout_d for r in runs], **dev)
         self.pt_weight = torch.tensor([r.pt_weight for r in runs], **dev)
         self.entropy_weight = torch.tensor([r.entropy_weight for r in runs], **dev)
@@ -62,7 +62,7 @@ class RunStack:
     def active(self) -> torch.Tensor:
         return self.first_bad < 0
 
-    def _keep_masks(self, tick: int, pass_id: int, batch: int):
+    def keep_masks(self, tick: int, pass_id: int, batch: int):
         """Inverted-dropout masks per hidden layer of D; all ones for runs without dropout."""
         if not self.any_dropout:
             return None
@@ -75,18 +75,19 @@ class RunStack:
             masks.append(torch.where(self.dropout[:, None, None], mask, torch.ones_like(mask)))
         return masks
 
-    def _discrepancy(self, x, masks):
+    def discrepancy(self, x, masks):
         """s(x) [K, B] for every run, and the encoder codes (autoencoder) or None; in fp32 whatever the
         step's precision: the losses and the pull-away term are taken in fp32."""
         s, codes = models.stacked_discrepancy(self.D, x, self.parametrisations, masks)
         return s.float(), None if codes is None else codes.float()
 
-    def _generate(self, stream, tick, batch):
+    def fake_batch(self, stream, tick, batch):
+        """G's samples [K, batch, *shape] from the noise of `stream` at `tick` (G itself, not its average)."""
         z = rng.normal(self.keys, stream, tick, (batch, self.setup.z_dim))
         return self.dataset.activate(self.G(z))
 
     @torch.no_grad()
-    def _average_generator(self, active: torch.Tensor) -> None:
+    def average_generator(self, active: torch.Tensor) -> None:
         """G_average <- ema G_average + (1 - ema) G for active runs; batch normalization's running statistics
         are G's own (they describe G's current layers, and the average's are close to them)."""
         for average, current in zip(self.G_average.parameters(), self.G.parameters()):
