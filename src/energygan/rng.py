@@ -13,8 +13,12 @@ import torch
 
 MASK32 = 0xFFFFFFFF
 
-# The one table of random streams: each use draws from streams of its own, so no two uses ever share
-# numbers. A use may take a block of streams from its base (one per layer, pass or draw).
+# The one table of random streams. A value is a hash of (key, stream, step, position), so two uses share numbers
+# only when key, stream and step all agree. A use may take a block of streams from its base (one per layer,
+# pass or draw); normal(s) draws uniform streams 2s and 2s + 1, so the training noise (Z_*) takes uniform
+# streams 0-5. Training draws with the runs' seeds as keys; EVALUATION, PROBES and FIXED_Q with the config's
+# evaluation and probe seeds (their uniform streams 3-5 meet the training noise's only where a run's seed is
+# one of those seeds).
 Z_D, Z_G, Z_FIXED = 0, 1, 2  # normal: the noise of D steps, of G steps, of the fixed sample grid (training)
 EVALUATION = 3               # the scoring jobs' noise and draws (analysis.evaluation)
 PROBES = 4                   # the probes' own draws (analysis.probes)

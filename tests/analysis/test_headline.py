@@ -65,3 +65,13 @@ def test_short_keys_are_slugs_made_unique():
     assert headline.short_key("EBGAN's I' lies to the right of GAN's (all runs; Figure 2)", taken) == \
         "ebgan_s_i_lies_to_the_right_of_gan_s_all_runs_figure_2"
     assert headline.short_key("E", taken) == "e" and headline.short_key("e!", taken) == "e_"
+
+
+def test_variants_that_share_a_loss_and_f_are_told_apart_where_the_experiment_varies_them():
+    """The EBGAN variants are all (hinge, identity): the discriminator and the entropy weight name them."""
+    runs = pd.DataFrame({"experiment": "ring8_ebgan", "dataset": "ring8", "loss": "hinge_margin1", "f": "identity",
+                         "discriminator": ["autoencoder", "autoencoder", "mlp"], "entropy_weight": [0.0, 0.1, 0.1],
+                         "status": "ok", "kl_p_q": [0.5, 0.2, 0.9], "works": False, "d_dead": False})
+    record = headline.experiment_metrics(runs)
+    assert record["best"] == "hinge_margin1, identity, autoencoder, 0.1" and record["best_kl_p_q"] == 0.2
+    assert record["worst"] == "hinge_margin1, identity, mlp, 0.1"

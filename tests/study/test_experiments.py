@@ -67,6 +67,15 @@ def test_sample_errors_name_the_experiment_and_the_fix():
         experiments.expand("e", experiment({"runs": 145, "seed": 0}), 10)
 
 
+def test_an_entropy_term_needs_a_non_negative_weight_and_a_batch_with_a_nearest_neighbour():
+    base = {"dataset": "ring8", "setup": {"batch_size": 1}, "run": {"seed": 0}, "grid": {"entropy_weight": [0.0, 0.1]}}
+    with pytest.raises(ValueError, match=r"run entropy_weight=0.1: entropy_weight must be >= 0 and needs batch_size >= 2"):
+        experiments.expand("e", base, 10)
+    with pytest.raises(ValueError, match=r"got -0.1 with batch_size 8"):
+        experiments.expand("e", {**base, "setup": {"batch_size": 8}, "grid": {"entropy_weight": [-0.1]}}, 10)
+    assert len(experiments.expand("e", {**base, "setup": {"batch_size": 8}}, 10)) == 2
+
+
 def test_a_joined_axis_sets_several_fields_together():
     grid = {"discriminator": ["mlp", "autoencoder"], "loss+f": [["logistic", "softplus"],
                                                               [{"name": "hinge", "margin": 10}, "identity"]]}

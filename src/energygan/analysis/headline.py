@@ -19,18 +19,21 @@ from energygan.analysis import scorers, summary, verdicts
 
 
 def experiment_metrics(runs) -> dict:
-    """One experiment's rows of runs.csv -> runs, diverged, and its best and worst (loss, f)."""
+    """One experiment's rows of runs.csv -> runs, diverged, and its best and worst (loss, f), told apart also
+    by discriminator and entropy weight where the experiment varies them (the EBGAN variants share (hinge,
+    identity))."""
     dataset = runs["dataset"].iloc[0]
     score = scorers.of(dataset).headline
     finished = runs[runs["status"] == "ok"]
-    pairs = finished.groupby(["loss", "f"], sort=False)[score].mean().reset_index()
+    keys = ["loss", "f"] + [k for k in ("discriminator", "entropy_weight") if k in runs and runs[k].nunique() > 1]
+    pairs = finished.groupby(keys, sort=False)[score].mean().reset_index()
     record = {"runs": len(runs), "diverged": int((runs["status"] == "diverged").sum()),
               "working": int(summary.worked(runs).sum()), "dead_discriminators": int(summary.dead(runs).sum()),
               "score": score}
     if pairs[score].notna().any():
         best, worst = summary.ranking(pairs, dataset)
         for name, row in (("best", best), ("worst", worst)):
-            record.update({name: f"{row['loss']}, {row['f']}", f"{name}_{score}": float(row[score])})
+            record.update({name: ", ".join(str(row[k]) for k in keys), f"{name}_{score}": float(row[score])})
     return record
 
 

@@ -167,9 +167,9 @@ def run_columns(experiment: str, manifest: dict) -> dict:
 
 def probe_experiment(experiment: str, run_dirs: list[str], settings: dict, eval_seed: int,
                      prepared_dir: str | None, out_csv: str, figure: str) -> pd.DataFrame:
-    """One row per run and checkpoint into `out_csv`; for a 2D experiment, the `figure` of s beside E_P and
-    beside s* over the plane for the end of each of the first seed's runs with f = settings["figure_f"]
-    (or every f where none has it)."""
+    """One row per run and checkpoint into `out_csv`; for a 2D experiment, the `figure` of s and the composed
+    energy E_Q + s beside s* and E_P over the plane, at the end of the first seed's runs: of each loss, its runs
+    with f = settings["figure_f"] (every f of a loss that has none with it)."""
     first = runfolder.read_manifest(run_dirs[0])
     spec = datasets.get(first["setup"]["dataset"])
     images = scorers.of(spec.name).reads_evaluator
@@ -228,8 +228,8 @@ def probe_experiment(experiment: str, run_dirs: list[str], settings: dict, eval_
         from energygan.report import plots
         first_seed = min(row["seed"] for row, _ in panels) if panels else None
         shown = [(row, maps) for row, maps in panels if row["seed"] == first_seed]
-        if any(row["f"] == settings["figure_f"] for row, _ in shown):
-            shown = [(row, maps) for row, maps in shown if row["f"] == settings["figure_f"]]
+        with_f = {row["loss"] for row, _ in shown if row["f"] == settings["figure_f"]}
+        shown = [(row, maps) for row, maps in shown if row["f"] == settings["figure_f"] or row["loss"] not in with_f]
         plots.energy_maps(shown, settings["plane"], data.means, figure,
                           f"{experiment}: the learned s and the composed energy E_Q + s beside its loss's s* "
                           "and the data's energy -log p")

@@ -51,6 +51,10 @@ REGISTRY = {s.name: s for s in [
            lambda floor: (f"works: >= {floor['min_classes']} digit classes covered and inception score >= "
                           f"{floor['min_inception_of_real']:g} x real digits'"),
            reads_evaluator=True),
+    Scorer("fidelity", {"fid": False, "kid": False, "kid_std": False}, "fid",
+           lambda scores, floor, reference: bool(scores.get("fid", math.nan) <= floor["max_fid"]),
+           lambda floor: f"works: FID <= {floor['max_fid']:g}",
+           reads_images=True),
     Scorer("density",
            {"modes_covered": True, "high_quality_share": True, "mode_kl_uniform": False, "kl_p_q": False,
             "kl_q_p": False},
@@ -58,10 +62,6 @@ REGISTRY = {s.name: s for s in [
            lambda floor: (f"works: >= {floor['min_modes_share']:.0%} of the modes covered and >= "
                           f"{floor['min_high_quality_share']:.0%} of samples within 3 std of a mode"),
            known_density=True),
-    Scorer("fidelity", {"fid": False, "kid": False, "kid_std": False}, "fid",
-           lambda scores, floor, reference: bool(scores.get("fid", math.nan) <= floor["max_fid"]),
-           lambda floor: f"works: FID <= {floor['max_fid']:g}",
-           reads_images=True),
 ]}
 ALL_SCORES = [score for scorer in REGISTRY.values() for score in scorer.scores]
 

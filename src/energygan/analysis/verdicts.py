@@ -2,8 +2,8 @@
 evidence it rests on, into a verdict.
 
 The rules over runs (one run is one unit): `threshold`, whether a mean lies above or below a tolerance,
-and `difference`, whether one group's mean is at most a margin above another's, each on a bootstrap
-interval. The grid search's comparisons over architectures are in energygan.analysis.grid_search.
+and `difference`, whether one group's mean is at most a margin above another's (or, asked the other way,
+more than a margin above it), each on a bootstrap interval. The grid search's comparisons over architectures are in energygan.analysis.grid_search.
 
 A claim is `supported` when the whole interval of its effect lies on the claimed side of its tolerance,
 `refuted` when the whole interval lies on the other side, and `not established at this scale` otherwise:

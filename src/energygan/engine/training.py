@@ -1,6 +1,6 @@
 """The inner/outer loop for many runs at once: K runs of one architecture train as one batched
 computation (energygan.engine.stack), each with its own seed, loss, f, learning rate, optimisers, dropout
-flag and pull-away weight. Resumable from checkpoints; a run that produces NaN or Inf is marked diverged and
+flag, pull-away and entropy weights. Resumable from checkpoints; a run that produces NaN or Inf is marked diverged and
 frozen while the others go on.
 """
 

@@ -1,4 +1,4 @@
-"""Figures and HTML tables for the report (matplotlib through seaborn's styling, Agg backend)."""
+"""Figures for the report (matplotlib through seaborn's styling, Agg backend); its tables are energygan.report.tables."""
 
 from __future__ import annotations
 

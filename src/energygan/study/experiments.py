@@ -177,7 +177,11 @@ def expand(name: str, experiment: dict, checkpoint_every: int) -> list[tuple[Set
         run = Run(run_id=run_id(values), **{**experiment.get("run", {}),
                                             **{k: v for k, v in values.items() if k in RUN_FIELDS}})
         # what the engine cannot run together is refused here, when the DAG is built, not when a job starts
-        if found := architectures.problems(setup, shape, run.pt_weight > 0, run.dropout_d):
+        found = architectures.problems(setup, shape, run.pt_weight > 0, run.dropout_d)
+        if run.entropy_weight < 0 or (run.entropy_weight > 0 and setup.batch_size < 2):
+            found.append(f"entropy_weight must be >= 0 and needs batch_size >= 2 (a nearest neighbour in the batch), "
+                         f"got {run.entropy_weight} with batch_size {setup.batch_size}")
+        if found:
             raise ValueError(f"experiment {name}, run {run.run_id}: " + "; ".join(found))
         pairs.append((setup, run))
     return pairs
