@@ -160,11 +160,13 @@ def write_figures(runs_csv, experiment: str, kinds: list[str], outputs: list[str
         elif kind == "density":
             data = datasets.mixture(dataset)
             samples, marks = {}, {}
-            for _, run in runs.sort_values("seed").groupby(["loss", "f"], sort=False).head(1).iterrows():
+            for _, run in runs.sort_values("seed").groupby(keys, sort=False).head(1).iterrows():
                 generate = runfolder.load_generator(Path(run["samples_png"]).parent / runfolder.GENERATOR)
                 z = evaluation.evaluation_noise(eval_settings["plot_samples"], int(run["z_dim"]), eval_settings["seed"])
-                samples[run["loss"], run["f"]] = torch.nan_to_num(generate(z), nan=99.0)
-                marks[run["loss"], run["f"]] = plots.quality_mark(run)
+                # a row per loss, a column per setting of the rest (f, and what else the experiment varies)
+                panel = run["loss"], plots.setting_label(run, [k for k in keys if k != "loss"])
+                samples[panel] = torch.nan_to_num(generate(z), nan=99.0)
+                marks[panel] = plots.quality_mark(run)
             plots.mixture_samples(samples, marks, data, path, f"{experiment}: samples (red) over the density of P")
         else:
             raise ValueError(f"unknown figure kind {kind!r}; known: {sorted(['curves', 'density', 'heatmap', 'points', 'samples'])}")

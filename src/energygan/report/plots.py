@@ -201,23 +201,26 @@ def training_curves(curves: pd.DataFrame, path, title: str) -> None:
 
 
 def mixture_samples(samples: dict, marks: dict, data, path, title: str) -> None:
-    """Generated samples (red) over the true density's contours, one panel per (loss, f), each marked
-    with its run's quality_mark (`marks`, by the same keys)."""
+    """Generated samples (red) over the true density's contours, one panel per (loss, setting), each marked
+    with its run's quality_mark (`marks`, by the same keys); a (loss, setting) no run has stays blank."""
     rows = list(dict.fromkeys(k[0] for k in samples))
     cols = list(dict.fromkeys(k[1] for k in samples))
     axis = torch.linspace(-3, 3, 200)
     grid = torch.cartesian_prod(axis, axis)
     log_p = data.log_density(grid).reshape(200, 200).T
-    fig, axes = plt.subplots(len(rows), len(cols), figsize=(2.6 * len(cols), 2.6 * len(rows)), squeeze=False)
-    for (loss, f), x in samples.items():
-        ax = axes[rows.index(loss), cols.index(f)]
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=(2.6 * len(cols), 2.6 * len(rows)), squeeze=False,
+                             layout="constrained")  # room for the suptitle above panel titles of up to three lines
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for (loss, setting), x in samples.items():
+        ax = axes[rows.index(loss), cols.index(setting)]
+        ax.set_axis_on()
         ax.contourf(axis, axis, log_p.clamp_min(-20), levels=8, cmap="Blues")
         ax.scatter(x[:, 0], x[:, 1], s=2, c="tab:red", alpha=0.5)
         ax.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal", xticks=[], yticks=[])
-        mark, colour = marks[loss, f]
-        ax.set_title((f if rows.index(loss) == 0 else "") + mark, fontsize=8, color=colour)
-        if cols.index(f) == 0:
-            ax.set_ylabel(loss, fontsize=9)
+        mark, colour = marks[loss, setting]
+        ax.set_title(textwrap.fill(setting, 28) + mark, fontsize=7, color=colour)
+        ax.set_ylabel(loss, fontsize=9)
     fig.suptitle(title)
     _save(fig, path)
 
