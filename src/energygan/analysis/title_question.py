@@ -37,8 +37,10 @@ IMAGE_COLUMNS = _IMAGE + [f"fixed_q_{c}" for c in _IMAGE] + FIXED_Q
 
 
 def final(probes: pd.DataFrame) -> pd.DataFrame:
-    """Each run at the end of its training."""
-    return probes[np.isclose(probes["fraction"], 1.0)]
+    """Each run at the end of its training; probes made before the calibrated EBGAN (no entropy_weight
+    column) had no run with the entropy term."""
+    runs = probes[np.isclose(probes["fraction"], 1.0)]
+    return runs if "entropy_weight" in runs else runs.assign(entropy_weight=0.0)
 
 
 def per_setting(probes: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -47,11 +49,10 @@ def per_setting(probes: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     floor) and have a dead discriminator. Empty (with its columns) where no run was probed: a study of 2D
     mixtures alone has no MNIST table."""
     runs = final(probes)
-    keys = [k for k in PROBED_SETTINGS if k in runs]  # probes made before a setting existed lack its column
     measured = [c for c in columns if c in runs]
     if runs.empty:
-        return pd.DataFrame(columns=[*keys, "runs", "diverged", "working", "dead_d", *measured])
-    grouped = runs.groupby(keys, sort=False)
+        return pd.DataFrame(columns=[*PROBED_SETTINGS, "runs", "diverged", "working", "dead_d", *measured])
+    grouped = runs.groupby(PROBED_SETTINGS, sort=False)
     table = grouped[measured].mean()
     table.insert(0, "dead_d", grouped.apply(lambda g: int(dead(g).sum()), include_groups=False))
     table.insert(0, "working", grouped.apply(lambda g: int(worked(g).sum()), include_groups=False))
@@ -100,8 +101,6 @@ def claims(probes: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
     (at a fixed Q, their mean over the checkpoints) of the runs that work and, where the run's own D is
     read, whose discriminator lives."""
     (runs, fractions), tol, settings = with_fixed_q_over_checkpoints(probes), spec["tolerances"], spec["verdicts"]
-    if "entropy_weight" not in runs:  # probes made before the calibrated EBGAN: no run had the entropy term
-        runs = runs.assign(entropy_weight=0.0)
     mixtures = runs[scorers.selected(runs["dataset"], "known_density")]
     images = runs[scorers.selected(runs["dataset"], "reads_evaluator")]
     statistic = spec["statistic"]
