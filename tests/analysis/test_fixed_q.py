@@ -27,11 +27,11 @@ def test_a_fresh_d_at_a_fixed_q_reaches_its_losss_closed_form_optimum():
         optimum = loss.optimum(torch.ones_like(ratio), ratio)  # s*(p, q) depends on q/p only
         error = weighted_relative_error(s(points).double(), optimum.double(), torch.ones(len(points)))
         assert error < 0.15, (name, error)
-        assert abs(fit["fixed_q_loss_change"]) < 0.02  # its loss has stopped falling
+        assert abs(fit["loss_change"]) < 0.02  # its loss has stopped falling
         # the loss it reached is near the closed-form minimum E_P l1(s*) + E_Q l2(s*), in Monte Carlo
         at_p, at_q = (loss.optimum(torch.ones(len(x)), (x[:, 0] - 0.5).exp()) for x in (p, q))
         minimum = (loss.real(at_p).mean() + loss.fake(at_q).mean()).item()
-        assert math.isclose(fit["fixed_q_loss"], minimum, rel_tol=0.05, abs_tol=0.01), (name, fit, minimum)
+        assert math.isclose(fit["loss"], minimum, rel_tol=0.05, abs_tol=0.01), (name, fit, minimum)
 
 
 def test_the_hinge_fresh_d_keeps_s_nonnegative_and_separates_where_q_exceeds_p():
@@ -50,3 +50,14 @@ def test_pools_draw_p_and_the_frozen_generator():
         return torch.zeros(1, size, 2)
     p, q = fixed_q.pools(p_sample, lambda z: z[:, :2] * 0 + 3.0, z_dim=4, size=5, seed=0)
     assert p.shape == q.shape == (5, 2) and (q == 3.0).all() and (p == 0).all()
+
+
+def test_a_kinds_record_builds_its_architecture_and_makes_s_nonnegative_where_its_loss_needs_it():
+    ebgan = fixed_q.record({"discriminator": "autoencoder", "energy": "l2_norm", "n_layer_d": 2, "size_d": 16,
+                            "loss": {"name": "hinge", "margin": 1}}, (2,))
+    assert ebgan == {"architecture": "autoencoder", "parametrisation": "square",
+                     "arguments": {"shape": [2], "n_layers": 2, "size": 16, "batch_norm": False, "energy": "l2_norm"}}
+    logistic = fixed_q.record({"discriminator": "mlp", "n_layer_d": 3, "size_d": 8, "loss": "logistic"}, (2,))
+    assert logistic["parametrisation"] is None and logistic["arguments"]["n_layers"] == 3
+    assert fixed_q.slug("logistic GAN") == "logistic_gan" and fixed_q.slug("EBGAN") == "ebgan"
+    assert fixed_q.prefixed("EBGAN", {"loss": 1.0}) == {"fixed_q_ebgan_loss": 1.0}

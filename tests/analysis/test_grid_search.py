@@ -4,7 +4,7 @@ import pytest
 
 from energygan.analysis import grid_search
 
-SETTINGS = {"confidence": 0.95, "bootstrap": 500, "seed": 0, "min_units": 2, "min_working": 1}
+SETTINGS = {"confidence": 0.95, "min_units": 2, "min_working": 1}
 
 
 def runs_table(rows):

@@ -131,3 +131,35 @@ def test_auroc_on_a_hand_computed_case():
     expected = ((0.5 > largest).double() + 0.5 * (largest == 0.5)).mean().item()
     assert row["auroc_samples"] == pytest.approx(expected) and 0.3 < expected < 0.7
     assert row["flatness"] < 1 and row["spread_on_p"] == pytest.approx(largest.double().std().item())
+
+
+def test_the_probe_job_trains_a_fresh_d_of_each_kind_at_the_frozen_q_of_each_working_run(tmp_path):
+    """Two runs trained briefly (the first marked as working by its scoring job, the second not), probed at their
+    snapshot and at the end: a fresh D of each kind at each of the first run's checkpoints, its columns named by
+    the kind; none for the run below the quality floor, whose own D is probed all the same."""
+    from energygan import files
+    from energygan.engine.spec import Run, Setup
+    from energygan.study import runfolder, training_job
+    setup = Setup(dataset="ring8", z_dim=2, n_layer_g=2, size_g=8, n_layer_d=2, size_d=8, batch_size=16, steps=20,
+                  log_every=10, checkpoint_every=10, snapshots=(0.5,))
+    runs = [Run(f"r{seed}", seed=seed, loss={"name": "hinge", "margin": 1.0}, f="identity", lr=1e-3) for seed in (0, 1)]
+    dirs = [str(tmp_path / r.run_id) for r in runs]
+    training_job.train_batch(setup, runs, dirs, str(tmp_path / "ck.pt"), None, "cpu")
+    for run_dir, works in zip(dirs, (True, False)):
+        files.write_json({"status": "ok", "samples": 50, "eval_seed": 1234, "works": works, "d_dead": False},
+                         f"{run_dir}/{runfolder.METRICS}")
+    kinds = {"logistic GAN": {"discriminator": "mlp", "n_layer_d": 2, "size_d": 8, "loss": "logistic"},
+             "EBGAN": {"discriminator": "autoencoder", "energy": "l2_norm", "n_layer_d": 2, "size_d": 8,
+                       "loss": {"name": "hinge", "margin": 1}}}
+    settings = {**SETTINGS, "plane": {"extent": 3.0, "points": 11}, "samples": 50, "kde_samples": 50,
+                "fixed_q": {"steps": 20, "batch_size": 16, "lr": 1e-3, "pool": 200, "every_checkpoint": True,
+                            "discriminators": kinds}}
+    table = probes.probe_experiment("e", dirs, settings, 1234, None, str(tmp_path / "probes.csv"),
+                                    str(tmp_path / "maps.png"))
+    assert table["step"].tolist() == [10, 20, 10, 20]
+    for kind in ("logistic_gan", "ebgan"):
+        for column in ("plane_energy_spearman", "loss", "loss_change"):
+            values = table[f"fixed_q_{kind}_{column}"]
+            assert values[:2].notna().all() and values[2:].isna().all(), (kind, column)
+    assert table["plane_energy_spearman"].notna().all()  # every run's own D is probed
+    assert table["spread_in_margins"].notna().all()  # the hinge's Theorem 2 scale

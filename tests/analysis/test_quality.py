@@ -63,7 +63,7 @@ def test_the_theorem_2_claim_counts_a_flat_equilibrium_d_and_leaves_a_saturated_
             "groups": {"logistic GAN": {"loss_name": "logistic"},
                        "EBGAN": {"discriminator": "autoencoder", "loss_name": "hinge", "f": "identity"},
                        "calibrated EBGAN": {"loss_name": "hinge", "entropy_weight": 0.1}},
-            "verdicts": {"confidence": 0.95, "bootstrap": 200, "seed": 0, "min_units": 4}}
+            "verdicts": {"confidence": 0.95, "min_units": 4}}
     row = tq.claims(pd.DataFrame(rows), spec, "s").iloc[-1]
     assert "MNIST" in row["claim"] and row["runs"] == "4" and row["mean"] == 0.0
     assert row["verdict"] == "supported" and "0 below the quality floor, 4 with a dead D" in row["measure"]

@@ -4,7 +4,7 @@ import pytest
 
 from energygan.analysis import title_question as tq
 
-VERDICTS = {"confidence": 0.95, "bootstrap": 500, "seed": 0, "min_units": 4}
+VERDICTS = {"confidence": 0.95, "min_units": 4}
 SPEC = {"statistic": "spearman",
         "groups": {"logistic GAN": {"loss_name": "logistic", "f": ["identity", "softplus", "softminus"]},
                    "EBGAN": {"discriminator": "autoencoder", "loss_name": "hinge", "f": "identity", "entropy_weight": 0.0},
@@ -27,17 +27,20 @@ def probe_rows(loss_name, dataset, values: dict, runs=4, fraction=1.0, works=lam
 def test_claims_use_working_runs_with_a_live_d_of_each_group_at_the_end_of_training():
     every = dict(works=lambda seed: seed < 4, dead=lambda seed: False)
     ebgan = dict(discriminator="autoencoder", **every)
+    # a fresh D of each kind at each run's frozen Q (here the logistic runs'): the logistic one's correlations
+    # with log q/p at 0.95 and with E_P at 0.5, EBGAN's with E_P at 0.2
     rows = (probe_rows("logistic", "ring8", {"plane_energy_difference_spearman": 0.8, "plane_energy_spearman": 0.6,
-                                             "fixed_q_plane_energy_difference_spearman": 0.95,
-                                             "fixed_q_plane_energy_spearman": 0.5},
+                                             "fixed_q_logistic_gan_plane_energy_difference_spearman": 0.95,
+                                             "fixed_q_logistic_gan_plane_energy_spearman": 0.5,
+                                             "fixed_q_ebgan_plane_energy_spearman": 0.2},
                        runs=6, works=lambda seed: seed != 4, dead=lambda seed: seed == 5)
             # outside the logistic group: the power f (s > 0 forced on s* = log q/p); an MLP hinge run is not EBGAN
-            + probe_rows("logistic", "ring8", {"plane_energy_difference_spearman": -0.9, "plane_energy_spearman": -0.9},
-                         f="power_alpha3", **every)
+            + [{**row, "run_id": f"power{row['seed']}"} for row in probe_rows(
+                "logistic", "ring8", {"plane_energy_difference_spearman": -0.9, "plane_energy_spearman": -0.9},
+                f="power_alpha3", **every)]
             + probe_rows("hinge", "ring8", {"plane_energy_spearman": 0.9, "spread_in_margins": 0.9}, **every)
             + probe_rows("hinge", "ring8", {"plane_energy_difference_spearman": 0.0, "plane_energy_spearman": -0.3,
-                                            "spread_in_margins": 0.02, "gap_in_margins": 0.4,
-                                            "fixed_q_plane_energy_spearman": 0.2}, **ebgan)
+                                            "spread_in_margins": 0.02, "gap_in_margins": 0.4}, **ebgan)
             + probe_rows("hinge", "mnist", {"spread_in_margins": 0.5, "gap_in_margins": 0.1}, **ebgan)
             # dead discriminators (flat off the data too) and runs below the quality floor: left out, whatever s
             + [{**row, "run_id": f"dead{row['seed']}", "d_dead": True, "spread_in_margins": 0.0}
@@ -56,9 +59,11 @@ def test_claims_use_working_runs_with_a_live_d_of_each_group_at_the_end_of_train
     assert claims.loc[0, "mean"] == pytest.approx(0.815)
     assert "4 of 6 runs used; left out: 0 diverged, 1 below the quality floor, 1 with a dead D" in claims.loc[0, "measure"]
     assert claims.loc[1, "mean"] == pytest.approx(-0.3 - 0.6) and claims.loc[1, "runs"] == "4 vs 4"
-    # at a fixed Q a fresh D is read, so a run whose own D died still counts: seeds 0, 1, 2, 3, 5
+    # at a fixed Q fresh Ds are read, so a run whose own D died still gives its Q: seeds 0, 1, 2, 3, 5
     assert claims.loc[2, "mean"] == pytest.approx(0.95 + 0.022) and claims.loc[2, "runs"] == "5"
-    assert claims.loc[3, "mean"] == pytest.approx(0.215 - 0.522) and claims.loc[3, "runs"] == "4 vs 5"
+    # EBGAN's fresh D against the logistic one on the same five Qs: 0.2 - 0.5 in every pair
+    assert claims.loc[3, "mean"] == pytest.approx(-0.3) and claims.loc[3, "runs"] == "5 pairs"
+    assert claims.loc[3, "ci_high"] == pytest.approx(-0.3) and claims.loc[3, "half_width"] == pytest.approx(0.0)
     assert claims.loc[8, "mean"] == pytest.approx(0.035) and "energy gap (mean s on Q - on P) 0.415 m" in claims.loc[8, "measure"]
     assert claims.loc[9, "mean"] == pytest.approx(0.515) and claims.loc[9, "runs"] == "4"
     assert "4 of 12 runs used; left out: 0 diverged, 4 below the quality floor, 4 with a dead D" in claims.loc[9, "measure"]
@@ -111,15 +116,15 @@ def test_per_setting_table_counts_runs_diverged_working_and_dead():
 
 
 def test_fixed_q_probes_are_averaged_over_each_runs_checkpoints():
-    end = probe_rows("logistic", "ring8", {"fixed_q_plane_energy_difference_spearman": 0.4, "plane_energy_spearman": 0.1,
+    end = probe_rows("logistic", "ring8", {"fixed_q_logistic_gan_plane_energy_difference_spearman": 0.4, "plane_energy_spearman": 0.1,
                                           "plane_energy_difference_spearman": 0.5},
                      works=lambda seed: True, dead=lambda seed: False)
-    early = probe_rows("logistic", "ring8", {"fixed_q_plane_energy_difference_spearman": 0.9}, fraction=0.25,
+    early = probe_rows("logistic", "ring8", {"fixed_q_logistic_gan_plane_energy_difference_spearman": 0.9}, fraction=0.25,
                        works=lambda seed: True, dead=lambda seed: False)
     runs, fractions = tq.with_fixed_q_over_checkpoints(pd.DataFrame(end + early))
     assert fractions == "0.25/1" and len(runs) == 4 and (runs["fraction"] == 1.0).all()
     # per seed: (0.9 + 0.4) / 2 + 0.01 seed; the run's own probes stay those at the end
-    assert runs["fixed_q_plane_energy_difference_spearman"].tolist() == pytest.approx([0.65, 0.66, 0.67, 0.68])
+    assert runs["fixed_q_logistic_gan_plane_energy_difference_spearman"].tolist() == pytest.approx([0.65, 0.66, 0.67, 0.68])
     assert runs["plane_energy_spearman"].tolist() == pytest.approx([0.1, 0.11, 0.12, 0.13])
     claims = tq.claims(pd.DataFrame(end + early), SPEC, "s")
     assert claims.loc[2, "mean"] == pytest.approx(0.665) and "at fractions 0.25/1 of training" in claims.loc[2, "measure"]

@@ -17,7 +17,7 @@ def test_decide_needs_the_whole_interval_on_one_side_and_enough_evidence(low, hi
     assert v.decide(low, high, 0.5, above, enough) == expected
 
 
-VERDICTS = {"confidence": 0.95, "bootstrap": 500, "seed": 0, "min_units": 4}
+VERDICTS = {"confidence": 0.95, "min_units": 4}
 
 
 @pytest.mark.parametrize("values, above, expected", [

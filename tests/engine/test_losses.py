@@ -9,7 +9,8 @@ from energygan.engine import losses, nonlinearities
 
 from tests.conftest import REPO
 
-LOSSES = ["logistic", "lsif", {"name": "hinge", "margin": 10.0}, "least_squares"]
+LOSSES = ["logistic", "lsif", {"name": "hinge", "margin": 10.0}, "least_squares",
+          {"name": "linear", "margin": 2.0, "real_penalty": 0.05}, {"name": "linear", "real_penalty": 0.5}]
 LOG2 = math.log(2)
 
 
@@ -22,6 +23,10 @@ LOG2 = math.log(2)
     ("hinge", 12.0, 12.0, 0.0),
     ("least_squares", 0.5, 0.25, 0.25),
     ("least_squares", 3.0, 9.0, 4.0),
+    ("linear", 3.0, 3.0, -3.0),
+    ("linear", -2.5, -2.5, 2.5),
+    ({"name": "linear", "margin": 2.0, "real_penalty": 0.1}, 3.0, 3.9, -2.0),
+    ({"name": "linear", "margin": 2.0, "real_penalty": 0.1}, -1.0, -0.9, 1.0),
 ])
 def test_penalties_hand_values(name, s, real, fake):
     loss = losses.make(name)
@@ -37,7 +42,7 @@ def test_optimum_is_the_dense_search_minimiser(spec):
     q = torch.tensor(rng.uniform(0.05, 3, 60))
     keep = (p - q).abs() > 1e-3
     p, q = p[keep], q[keep]
-    lo, hi = (0.0, 20.0) if spec == LOSSES[2] else (-80.0, 80.0)
+    lo, hi = (0.0, 20.0) if spec == LOSSES[2] else (-80.0, 80.0)  # the linear loss's s* reaches -10 and 29
     s = torch.linspace(lo, hi, 1_600_001, dtype=torch.float64)
     step = (hi - lo) / 1_600_000
     for pi, qi in zip(p, q):
@@ -60,12 +65,17 @@ def test_closed_forms_at_named_points():
     assert losses.make("lsif").optimum(p, q).tolist() == pytest.approx([2.0, 0.5])
     assert losses.make("least_squares").optimum(p, q).tolist() == pytest.approx([2 / 3, 1 / 3])
     assert losses.make("hinge", margin=4).optimum(p, q).tolist() == [4.0, 0.0]
+    # min(m, (q/p - 1) / (2 lambda)): (2 - 1) / 0.2 = 5 clipped at 3; (0.5 - 1) / 0.2 = -2.5
+    assert losses.make("linear", margin=3, real_penalty=0.1).optimum(p, q).tolist() == pytest.approx([3.0, -2.5])
+    # without the penalty the linear terms push s to the margin where q > p and without bound where q < p
+    assert losses.make("linear", margin=3).optimum(p, q).tolist() == [3.0, -math.inf]
 
 
 def test_documented_rules_where_the_minimiser_is_not_unique():
     equal = torch.tensor([0.7])
     assert losses.make("hinge").optimum(equal, equal).item() == 0.0  # any of [0, m]; rule: 0
     assert losses.make("logistic").optimum(equal, equal).item() == 0.0
+    assert losses.make("linear", margin=5).optimum(equal, equal).item() == 5.0  # any s <= m; rule: m
     zero = torch.tensor([0.0])
     for spec in LOSSES:
         assert math.isnan(losses.make(spec).optimum(zero, zero).item())
@@ -88,7 +98,7 @@ def test_nonlinearities_hand_values(name, s, value):
 
 def test_unknown_names_list_the_known_ones():
     with pytest.raises(ValueError, match=r"unknown loss 'wgan'; known loss names: \['hinge', 'least_squares', "
-                                         r"'logistic', 'lsif'\]"):
+                                         r"'linear', 'logistic', 'lsif'\]"):
         losses.make("wgan")
     with pytest.raises(ValueError, match=r"unknown nonlinearity 'tanh'; known nonlinearity names: \['identity', "
                                          r"'power', 'softminus', 'softplus'\]"):
@@ -100,6 +110,8 @@ def test_bad_parameters_are_named():
         losses.make({"name": "hinge", "alpha": 2})
     with pytest.raises(ValueError, match="alpha must be > 1"):
         nonlinearities.make("power", alpha=0.5)
+    with pytest.raises(ValueError, match="linear: margin must be > 0 and real_penalty >= 0"):
+        losses.make("linear", real_penalty=-0.1)
 
 
 def test_schema_names_match_the_registries():

@@ -82,8 +82,9 @@ def test_one_step_of_every_loss_f_pair_matches_a_hand_computed_update(reuse_fake
 @pytest.mark.parametrize("chunk_bytes, fused", [(2 ** 21, False), (32, False), (2 ** 21, True)])
 def test_stacked_adam_and_sgd_match_torch_optim(monkeypatch, chunk_bytes, fused):
     """Also with the CPU update cut into one-run slices (chunk_bytes=32 < one run's 4x2 floats), and
-    with the fused kernel that CUDA uses, here on the CPU. Run 1 is frozen from step 3 on (a diverged
-    run): its parameters stay those of its third step."""
+    with the fused kernel that CUDA uses, here on the CPU. Run 1 sits out steps 1 and 4 (gated by its D's
+    loss): it keeps its parameters, moments and step count there, and its steps are torch's three. The fused
+    kernel moves a resting run's moments, so there run 1 is frozen from step 3 on (a diverged run)."""
     monkeypatch.setattr(optimizers, "CPU_CHUNK_BYTES", chunk_bytes)
     monkeypatch.setattr(optimizers, "FUSED_DEVICES", ("cpu",) if fused else ())
     monkeypatch.setattr(optimizers, "FUSED_MIN_RUN_PARAMS", 10)  # these runs have 10 parameters each
@@ -102,9 +103,10 @@ def test_stacked_adam_and_sgd_match_torch_optim(monkeypatch, chunk_bytes, fused)
         reference.append((ps, opt))
     for step in range(5):
         grads = [torch.randn_like(p) for p in params]
-        mine.step(grads, torch.tensor([True, step < 3, True]))
+        run_1_steps = step < 3 if fused else step not in (1, 4)
+        mine.step(grads, torch.tensor([True, run_1_steps, True]))
         for k, (ps, opt) in enumerate(reference):
-            if k == 1 and step >= 3:
+            if k == 1 and not run_1_steps:
                 continue
             for p, g in zip(ps, grads):
                 p.grad = g[k].clone()
@@ -132,6 +134,41 @@ def test_fused_adam_resumes_from_its_state(monkeypatch):
         resumed.step(g, torch.tensor([True, True]))
     for a, b in zip(going_on.params, resumed.params):
         assert torch.equal(a, b)
+
+
+def test_the_learning_rate_decays_by_its_factor_every_period_from_its_start():
+    """SGD on a gradient of 1, decay (0.5, every 2 steps, from step 1): steps 0-2 move by lr, steps 3-4 by
+    lr / 2, step 5 by lr / 4; a run that sits out a step does not stop the clock."""
+    params = [torch.zeros(2, 1)]
+    mine = optimizers.StackedOptimizer(params, torch.tensor([0.1, 0.2]), [False, False], (0.5, 0.999), decay=(0.5, 2, 1))
+    moved = []
+    for step in range(6):
+        before = params[0].clone()
+        mine.step([torch.ones(2, 1)], torch.tensor([True, step != 3]))
+        moved.append((before - params[0])[:, 0].tolist())
+    expected = [[0.1, 0.2], [0.1, 0.2], [0.1, 0.2], [0.05, 0.0], [0.05, 0.1], [0.025, 0.05]]
+    np.testing.assert_allclose(moved, expected, rtol=1e-6, atol=0)
+
+
+def test_the_gap_gate_rests_d_or_g_by_the_last_d_loss_and_lr_g_is_gs_own():
+    """gap_gate (-10, 0.1): a run whose last D loss is above 0.1 trains only D, one below -10 only G, one between
+    them both. The generator's learning rate is lr_g where set: with SGD and the same D step, G's first move is
+    lr_g / lr times the move of a twin run without it."""
+    setup = Setup(**{**TINY.__dict__, "gap_gate": (-10.0, 0.1)})
+    runs = [Run(f"r{i}", seed=0, loss="linear", f="identity", lr=0.05, optim_d="sgd", optim_g="sgd") for i in range(3)]
+    runs.append(Run("fast_g", seed=0, loss="linear", f="identity", lr=0.05, lr_g=0.15, optim_d="sgd", optim_g="sgd"))
+    trainer = Trainer(setup, runs, datasets.load("ring8"))
+    trainer.last_d_loss.copy_(torch.tensor([1.0, -20.0, 0.0, 0.0]))
+    g0, d0 = final_weights(trainer)[:4], final_weights(trainer)[4:]
+    trainer.step()
+    g1, d1 = final_weights(trainer)[:4], final_weights(trainer)[4:]
+    g_moved = [any(not torch.equal(a[k], b[k]) for a, b in zip(g0, g1)) for k in range(4)]
+    d_moved = [any(not torch.equal(a[k], b[k]) for a, b in zip(d0, d1)) for k in range(4)]
+    assert g_moved == [False, True, True, True] and d_moved == [True, False, True, True]
+    for a, b in zip(g0, g1):
+        torch.testing.assert_close(b[3] - a[3], 3 * (b[2] - a[2]), atol=1e-7, rtol=1e-5)
+    # the gate reads the loss of this step's D update next time
+    assert torch.isfinite(trainer.last_d_loss).all() and not torch.equal(trainer.last_d_loss, torch.tensor([1.0, -20.0, 0.0, 0.0]))
 
 
 MIXED = [Run("a", seed=1, loss="logistic", f="softplus", lr=2e-3),
@@ -244,6 +281,36 @@ def test_resumed_equals_uninterrupted(tmp_path, batch_norm):
         for (name, a), b in zip(getattr(full, net).state_dict().items(), getattr(resumed, net).state_dict().values()):
             assert torch.equal(a, b), (net, name)
     assert full.curves(2).equals(resumed.curves(2))
+
+
+CALIBRATED = [Run("dai", seed=1, loss={"name": "linear", "margin": 5.0, "real_penalty": 0.05}, f="identity", lr=2e-4,
+                  lr_g=2e-3, entropy_weight=0.5),
+              Run("hinge", seed=2, loss={"name": "hinge", "margin": 1.0}, f="identity", lr=1e-3, entropy_weight=0.1)]
+CALIBRATED_SETUP = Setup(**{**SMALL.__dict__, "batch_norm": "generator", "adam_betas": (0.0, 0.999), "gap_gate": (-1.0, 0.1),
+                            "lr_decay": (0.9, 4, 10), "entropy_estimator": "mean_shift", "entropy_k": 5})
+
+
+def test_calibrated_runs_batched_equal_alone_and_resume_where_they_stopped(tmp_path):
+    """The gate, the decay, two learning rates and the mean-shift entropy per run: together as alone, and
+    resumed (the gate's last D loss and the decay's clock are in the checkpoint) as uninterrupted."""
+    together = Trainer(CALIBRATED_SETUP, CALIBRATED, datasets.load("ring8"))
+    together.fit()
+    for k, run in enumerate(CALIBRATED):
+        alone = Trainer(CALIBRATED_SETUP, [run], datasets.load("ring8"))
+        alone.fit()
+        for p_batch, p_alone in zip(final_weights(together), final_weights(alone)):
+            torch.testing.assert_close(p_batch[k], p_alone[0], atol=1e-5, rtol=1e-4)
+    checkpoint = tmp_path / "shard.pt"
+
+    def kill_after_15(trainer):
+        if trainer.progress.step == 15:
+            raise Killed
+    with pytest.raises(Killed):
+        Trainer(CALIBRATED_SETUP, CALIBRATED, datasets.load("ring8")).fit(checkpoint, on_step=kill_after_15)
+    resumed = Trainer(CALIBRATED_SETUP, CALIBRATED, datasets.load("ring8"))
+    resumed.fit(checkpoint)
+    for a, b in zip(final_weights(together), final_weights(resumed)):
+        assert torch.equal(a, b)
 
 
 def test_a_diverging_run_is_marked_and_the_others_go_on(tmp_path):
@@ -514,6 +581,12 @@ def test_an_unknown_setting_is_refused_naming_it_and_the_known_values():
             Trainer(Setup(**{**TINY.__dict__, key: value}), [Run("r", seed=0)], datasets.load("ring8"))
     with pytest.raises(ValueError, match=re.escape("ema must be in [0, 1) (0: off), got 1.0")):
         Trainer(Setup(**{**TINY.__dict__, "ema": 1.0}), [Run("r", seed=0)], datasets.load("ring8"))
+    for key, value, message in (
+            ("entropy_estimator", "kde", "unknown entropy_estimator 'kde'; known: ['kozachenko_leonenko', 'mean_shift']"),
+            ("gap_gate", (0.1, -10.0), "gap_gate must be [low, high] with low < high (D's loss bounds), got [0.1, -10.0]"),
+            ("lr_decay", (1.5, 200, 0), "lr_decay must be [factor in (0, 1], every >= 1 steps, start >= 0], got [1.5, 200, 0]")):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            Trainer(Setup(**{**TINY.__dict__, key: value}), [Run("r", seed=0)], datasets.load("ring8"))
 
 
 def test_a_dropout_trained_discriminator_is_read_as_its_mean_over_dropout_masks(tmp_path):

@@ -69,11 +69,13 @@ def test_sample_errors_name_the_experiment_and_the_fix():
 
 def test_an_entropy_term_needs_a_non_negative_weight_and_a_batch_with_a_nearest_neighbour():
     base = {"dataset": "ring8", "setup": {"batch_size": 1}, "run": {"seed": 0}, "grid": {"entropy_weight": [0.0, 0.1]}}
-    with pytest.raises(ValueError, match=r"run entropy_weight=0.1: entropy_weight must be >= 0 and needs batch_size >= 2"):
+    with pytest.raises(ValueError, match=r"run entropy_weight=0.1: entropy_weight must be >= 0 and needs batch_size > entropy_k >= 1"):
         experiments.expand("e", base, 10)
     with pytest.raises(ValueError, match=r"got -0.1 with batch_size 8"):
         experiments.expand("e", {**base, "setup": {"batch_size": 8}, "grid": {"entropy_weight": [-0.1]}}, 10)
     assert len(experiments.expand("e", {**base, "setup": {"batch_size": 8}}, 10)) == 2
+    with pytest.raises(ValueError, match=r"got 0.1 with batch_size 8 and entropy_k 8"):  # 8 neighbours need 9 samples
+        experiments.expand("e", {**base, "setup": {"batch_size": 8, "entropy_k": 8}}, 10)
 
 
 def test_a_joined_axis_sets_several_fields_together():

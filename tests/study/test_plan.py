@@ -142,7 +142,7 @@ def test_the_plan_command_prints_every_experiment_of_the_merged_config(tmp_path,
     lines = {line.split()[0]: line.split() for line in plan_table.splitlines() if line.strip()}
     config = plan.load_config([])
     assert set(config["experiments"]) | {"total"} <= set(lines)
-    assert lines["ring8_loss_f"][5] == "6000" and lines["ring8_ebgan"][5] == "3000"  # the overlay, merged
+    assert lines["ring8_loss_f"][5] == "6000" and lines["gan_grid"][5] == "5000"  # the overlay, merged
     gpus = plan.read_calibration(plan.CALIBRATION).query("device == 'cuda'")["device_name"].unique()
     assert len(gpus) and "hours on cpu" in printed and "no GPU measured" not in printed
     assert all(f"hours on {name}" in printed for name in gpus)

@@ -2,6 +2,7 @@ import re
 
 import pytest
 import yaml
+from snakemake.utils import update_config
 
 from tests.workflow.conftest import snakemake
 
@@ -13,7 +14,8 @@ def job_counts(output):
 
 
 @pytest.mark.parametrize("configfile", ["config/config.yaml", "config/paper.yaml", "config/paper_slice.yaml",
-                                        "config/speed_settings.yaml", "config/speed_settings_paper.yaml"])
+                                        "config/cpu_study.yaml", "config/speed_settings.yaml",
+                                        "config/speed_settings_paper.yaml"])
 def test_dry_run_whole_dag(workdir, configfile):
     # the slice is an overlay on the paper config
     configfiles = ["config/paper.yaml", configfile] if configfile.endswith("slice.yaml") else [configfile]
@@ -22,8 +24,9 @@ def test_dry_run_whole_dag(workdir, configfile):
     assert "Using workflow specific profile profiles/default" in result.stdout + result.stderr
     counts = job_counts(result.stdout)
     # a --configfile is merged over the default config: its experiments join the default ones
-    experiments = {**yaml.safe_load((workdir / "config/config.yaml").read_text())["experiments"],
-                   **yaml.safe_load((workdir / configfiles[0]).read_text())["experiments"]}
+    experiments = {}
+    for path in ("config/config.yaml", configfiles[0]):
+        update_config(experiments, yaml.safe_load((workdir / path).read_text())["experiments"])
     assert counts["fetch_mnist"] == 1 and counts["prepare_mnist"] == 1
     lsun_jobs = 1 if configfiles[0] == "config/paper.yaml" else 0
     assert counts.get("convert_lsun", 0) == lsun_jobs
@@ -51,10 +54,10 @@ def test_dry_run_whole_dag(workdir, configfile):
     assert {r for r in counts if r.startswith("probe_")} == {f"probe_{name}" for name in probed}
     assert counts["title_question"] == 1
     # every sampled run of the grid search is made once (the dry run lists each run's files)
-    default = 12 + 4  # GAN: one architecture x 12 optimiser settings; EBGAN: 1 x dropout x PT (no sweep, no ablation)
+    default = 4 + 4  # GAN: 4 sampled architectures; EBGAN: 2 x PT (no sweep, no ablation)
     grid_runs = {"config/config.yaml": default, "config/paper.yaml": 6144 + 1024 + 8 + 256,
-                 "config/paper_slice.yaml": 192 + 32 + 8 + 16, "config/speed_settings.yaml": default,
-                 "config/speed_settings_paper.yaml": default}[configfile]
+                 "config/paper_slice.yaml": 192 + 32 + 8 + 16, "config/cpu_study.yaml": 16 + 32 + 8 + 8,
+                 "config/speed_settings.yaml": default, "config/speed_settings_paper.yaml": default}[configfile]
     made = set(re.findall(r"results/(gan_grid|ebgan_grid|margin_sweep|ablation)/runs/([^/\s,]+)/manifest\.json",
                           result.stdout))
     assert len(made) == grid_runs

@@ -1,13 +1,15 @@
 """The blog's claim asked exactly: for a fixed generator Q, the discrepancy a loss trains is its closed-form
-optimum s*(p, q); is that an energy of the data? At a checkpoint of a run, G is frozen and a fresh
-discriminator of the run's own architecture and parametrisation (s >= 0 where the loss needs it) is trained
-with the run's loss on the run's P and its Q alone, no generator step in between, for a fixed number of
-steps (its loss over the last tenth against the tenth before says whether it has stopped falling). The
-probes then read it as they read the run's own D (energygan.analysis.probes), with columns prefixed `fixed_q_`.
-On the 2D mixtures Q is the kernel estimate of G's density that the probes compare with (G's samples
-smoothed by the modes' std), so that the s*(p, q) they compute is the optimum of exactly this D's problem.
+optimum s*(p, q); is that an energy of the data? At a checkpoint of a run that works, G is frozen and a fresh
+discriminator of each kind the config names (`title_question.fixed_q.discriminators`: the logistic GAN's
+MLP with its loss, EBGAN's autoencoder with the hinge, ...) is trained on the run's P and its Q alone, no
+generator step in between, for a fixed number of steps (its loss over the last tenth against the tenth
+before says whether it has stopped falling). Every kind meets the same frozen Q, so the claims compare them
+pair by pair on Q. The probes then read each as they read a run's own D (energygan.analysis.probes), with
+columns prefixed `fixed_q_<kind>_`. On the 2D mixtures Q is the kernel estimate of G's density that the probes
+compare with (G's samples smoothed by the modes' std), so that the s*(p, q) they compute is the optimum of
+exactly this D's problem.
 
-Without dropout, whatever the run used: s is then one function, the one the loss's optimum describes.
+Without dropout: s is then one function, the one the loss's optimum describes.
 """
 
 from __future__ import annotations
@@ -17,7 +19,27 @@ import math
 import torch
 
 from energygan import rng
-from energygan.engine import architectures, losses, models
+from energygan.engine import architectures, losses, models, nonlinearities, parametrisations
+from energygan.engine.spec import Setup
+
+ARCHITECTURE_KEYS = ("discriminator", "n_layer_d", "size_d", "energy", "nonnegative_s")  # a kind's settings besides its loss
+
+
+def slug(kind: str) -> str:
+    """A kind's name in column names: `logistic GAN` -> `logistic_gan`."""
+    return kind.lower().replace(" ", "_").replace("-", "_")
+
+
+def record(kind: dict, shape) -> dict:
+    """What builds a kind's fresh D for samples of `shape` (as a saved discriminator's record: runfolder): its
+    architecture (`discriminator`, `n_layer_d`, `size_d`, an autoencoder's `energy`) and how s is made
+    non-negative where its loss needs it (`nonnegative_s`, the engine's default u^2)."""
+    setup = Setup(**{k: v for k, v in kind.items() if k in ARCHITECTURE_KEYS})
+    loss = losses.make(kind["loss"])
+    return {"architecture": setup.discriminator,
+            "arguments": architectures.build_arguments("discriminator", setup, tuple(shape)),
+            "parametrisation": parametrisations.parametrisation(loss, nonlinearities.make("identity"),
+                                                                setup.nonnegative_s, setup.positive_s)}
 
 
 def pools(p_sample, generate, z_dim: int, size: int, seed: int, bandwidth: float | None = None,
@@ -36,10 +58,10 @@ def pools(p_sample, generate, z_dim: int, size: int, seed: int, bandwidth: float
 
 
 def train(record: dict, loss_spec, p: torch.Tensor, q: torch.Tensor, settings: dict, seed: int):
-    """A fresh D built from a saved one's `record` (runfolder.discriminator_record), trained on minibatches
-    of the pools p and q ([N, features]) with Adam: (s as a callable on [N, ...], {fixed_q_loss,
-    fixed_q_loss_change}): the loss's mean over the last tenth of the steps, and its relative change from the
-    tenth before (near 0: converged)."""
+    """A fresh D built from a `record` (`record` above, or a saved one's: runfolder.discriminator_record),
+    trained on minibatches of the pools p and q ([N, features]) with Adam: (s as a callable on [N, ...], {loss,
+    loss_change}): the loss's mean over the last tenth of the steps, and its relative change from the tenth
+    before (near 0: converged)."""
     generator = torch.Generator().manual_seed(seed)
     net = architectures.build("discriminator", record["architecture"], 1, record["arguments"]).train()
     net.reset([generator])  # the engine's initialisation, from this D's own generator
@@ -63,8 +85,8 @@ def train(record: dict, loss_spec, p: torch.Tensor, q: torch.Tensor, settings: d
     tenth = max(1, len(history) // 10)
     last, before = (sum(part) / len(part) for part in (history[-tenth:], history[-2 * tenth:-tenth] or history))
     change = (last - before) / abs(before) if before else math.nan
-    return discrepancy, {"fixed_q_loss": last, "fixed_q_loss_change": change}
+    return discrepancy, {"loss": last, "loss_change": change}
 
 
-def prefixed(row: dict) -> dict:
-    return {f"fixed_q_{key}": value for key, value in row.items()}
+def prefixed(kind: str, row: dict) -> dict:
+    return {f"fixed_q_{slug(kind)}_{key}": value for key, value in row.items()}

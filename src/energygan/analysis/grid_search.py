@@ -1,7 +1,7 @@
 """EBGAN's MNIST grid search (paper section 4.1): which runs form each family (GAN, EBGAN, EBGAN-PT), the
 score histograms of its Figures 2 and 3, a summary table per family, and the paper's claims as verdicts
-(energygan.analysis.verdicts) computed from an effect size with a bootstrap interval over architectures, the grid's
-independent unit, and gated on how many runs of each side clear the quality floor.
+(energygan.analysis.verdicts) computed from an effect size with an interval over architectures, the grid's independent
+unit, and gated on how many runs of each side clear the quality floor.
 
 The score is EBGAN's I' (`ebgan_score`, higher is better). A diverged run, or one left without a score,
 counts as worse than every scored run: it is never dropped.
@@ -18,7 +18,8 @@ import pandas as pd
 
 from energygan import files
 from energygan.analysis import summary, verdicts
-from energygan.analysis.statistics import bootstrap_interval, paired_superiority, superiority
+from energygan.analysis.statistics import (difference_interval, paired_superiority, share_interval, superiority,
+                                           superiority_interval)
 from energygan.report import tables
 
 SCORE = "ebgan_score"
@@ -91,28 +92,32 @@ def paired(a: pd.DataFrame, b: pd.DataFrame, keys: list[str]) -> tuple[pd.DataFr
 def compare(claim: str, a: pd.DataFrame, b: pd.DataFrame, names: tuple[str, str], settings: dict, scale: str,
             pair_on: list[str] | None = None) -> dict:
     """One verdict row: does a run of A score higher than a run of B (failed runs below every score: this
-    is reliability), and does a larger share of A's runs work? Intervals from a bootstrap over architectures
-    (with `pair_on`, over pairs of runs that agree on those columns, the pairs of one architecture drawn
-    together). Decided only when each side has `min_units` architectures and `min_working` runs that clear
-    the quality floor."""
+    is reliability), and does a larger share of A's runs work? Units are architectures (runs of one are not
+    independent): P(A > B) with Obuchowski's clustered interval; with `pair_on`, the share of pairs of runs
+    that agree on those columns which A wins, with Wilson's interval at the architectures' design effect;
+    the working shares' difference with Welch's interval on the architectures' shares (energygan.analysis.
+    statistics, chosen by simulated coverage). Decided only when each side has `min_units` architectures and
+    `min_working` runs that clear the quality floor."""
     pair = pair_on is not None
     if pair:
         a, b = paired(a, b, pair_on)
     sa, sb = scores_for_ranking(a), scores_for_ranking(b)
     wa, wb = summary.worked(a).to_numpy(dtype=float), summary.worked(b).to_numpy(dtype=float)
     row = {"claim": claim, "A": names[0], "B": names[1], **_side(a, "A"), **_side(b, "B"),
-           "design": f"paired on {', '.join(pair_on)}; the pairs of one architecture resampled together" if pair
-           else "architectures resampled (runs of one architecture are not independent)",
-           "P(A > B)": math.nan, "ci_low": math.nan, "ci_high": math.nan,
+           "design": f"paired on {', '.join(pair_on)}; the pairs of one architecture one unit" if pair
+           else "architectures as units (runs of one architecture are not independent)",
+           "P(A > B)": math.nan, "ci_low": math.nan, "ci_high": math.nan, "half_width": math.nan,
            "working share A - B": math.nan, "working ci_low": math.nan, "working ci_high": math.nan,
            "median_A": math.nan, "median_B": math.nan}
     if len(sa) and len(sb):
-        interval = {"confidence": settings["confidence"], "resamples": settings["bootstrap"], "seed": settings["seed"],
-                    "clusters": (architectures(a),) if pair else (architectures(a), architectures(b)), "paired": pair}
+        confidence, clusters = settings["confidence"], (architectures(a), architectures(b))
+        if pair:
+            low, high = share_interval((sa > sb) + 0.5 * (sa == sb), confidence, clusters[0])
+        else:
+            low, high = superiority_interval(sa, sb, confidence, clusters)
+        share_low, share_high = difference_interval(wa, wb, confidence, clusters)
         effect = paired_superiority if pair else superiority
-        low, high = bootstrap_interval(effect, (sa, sb), **interval)
-        share_low, share_high = bootstrap_interval(lambda x, y: x.mean() - y.mean(), (wa, wb), **interval)
-        row.update({"P(A > B)": effect(sa, sb), "ci_low": low, "ci_high": high,
+        row.update({"P(A > B)": effect(sa, sb), "ci_low": low, "ci_high": high, "half_width": (high - low) / 2,
                     "working share A - B": wa.mean() - wb.mean(), "working ci_low": share_low,
                     "working ci_high": share_high, "median_A": float(np.median(sa)), "median_B": float(np.median(sb))})
     enough = (min(row["architectures_A"], row["architectures_B"]) >= settings["min_units"]
@@ -216,7 +221,7 @@ def write_outputs(runs_csv, reference_csv, spec: dict, grid_sizes: dict, out_dir
 
     table(claims(runs, spec, scale), "verdicts",
           f"EBGAN's grid search: the paper's claims, verdicts from P(I'_A > I'_B) with a "
-          f"{spec['verdicts']['confidence']:.0%} bootstrap interval")
+          f"{spec['verdicts']['confidence']:.0%} interval over architectures")
     families = family_runs(runs, spec["families"])
     table(family_table(families, real, spec["thresholds"]), "families",
           f"EBGAN's I' and the Frechet distance per family (real data: I' = {real:.3g})")

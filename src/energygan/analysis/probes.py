@@ -179,26 +179,27 @@ def probe_experiment(experiment: str, run_dirs: list[str], settings: dict, eval_
         digits = test[pick].flatten(1)
     else:
         data = datasets.mixture(spec.name)
-    rows, panels = [], []
+    rows, panels, data_shape = [], [], spec.shape
     fresh = settings.get("fixed_q")
     if fresh:  # a fresh D at a fixed Q trains on the training split (MNIST) or fresh draws of P (2D)
         p_sample = datasets.load(spec.name, prepared_dir, split="train").sample if images else data.sample
     for run_dir in map(Path, run_dirs):
         manifest = runfolder.read_manifest(run_dir)
         z_dim, steps = manifest["setup"]["z_dim"], manifest["setup"]["steps"]
-        loss = losses.make(manifest["run"]["loss"])
+        own_loss = losses.make(manifest["run"]["loss"])
 
-        def probe(discrepancy, generate) -> tuple[dict, dict]:
+        def probe(discrepancy, generate, loss=own_loss, energy_scale=manifest["run"].get("entropy_weight") or 1.0):
+            """`loss`, `energy_scale`: the run's own (its entropy weight w), or a fresh D's (no entropy term)."""
             if images:
                 row, maps = probe_images(discrepancy, generate, digits, z_dim, settings, spec), {}
             else:
-                row, maps = probe_mixture(discrepancy, generate, loss, data, z_dim, settings, eval_seed,
-                                          manifest["run"].get("entropy_weight") or 1.0)
-            if getattr(loss, "margin", None) and "spread_on_p" in row:  # Theorem 2's scale: s is in [0, m]
+                row, maps = probe_mixture(discrepancy, generate, loss, data, z_dim, settings, eval_seed, energy_scale)
+            if loss.name == "hinge" and "spread_on_p" in row:  # Theorem 2's scale: s is in [0, m]
                 row["spread_in_margins"] = row["spread_on_p"] / loss.margin
                 row["gap_in_margins"] = (row["s_mean_q"] - row["s_mean_p"]) / loss.margin
             return row, maps
         kept = checkpoints(run_dir, manifest)
+        works = runfolder.read_metrics(run_dir)["works"] if manifest["status"] == "ok" else False
         for step, folder in kept:
             row = {**run_columns(experiment, manifest), "step": step, "fraction": step / steps}
             if step == steps:  # the scoring job's marks: whether the run works, whether its D is dead
@@ -212,14 +213,17 @@ def probe_experiment(experiment: str, run_dirs: list[str], settings: dict, eval_
             row.update(probed)
             if step == steps and maps:
                 panels.append((row, maps))
-            if fresh and (step == steps or fresh["every_checkpoint"]):
+            # a fresh D of each kind at the frozen Q of a run that works (the claims read no other)
+            if fresh and works and (step == steps or fresh["every_checkpoint"]):
                 smoothed = {} if images else {"bandwidth": data.std, "centres": generate(
                     evaluation.evaluation_noise(settings["kde_samples"], z_dim, eval_seed))}  # probe_mixture's q
                 p, q = fixed_q.pools(p_sample, generate, z_dim, fresh["pool"], settings["seed"], **smoothed)
                 if torch.isfinite(q).all():
-                    discrepancy, record = fixed_q.train(runfolder.discriminator_record(folder / runfolder.DISCRIMINATOR),
-                                                        manifest["run"]["loss"], p, q, fresh, settings["seed"])
-                    row.update({**fixed_q.prefixed(probe(discrepancy, generate)[0]), **record})
+                    for kind, spec in fresh["discriminators"].items():
+                        discrepancy, fit = fixed_q.train(fixed_q.record(spec, data_shape), spec["loss"], p, q, fresh,
+                                                         settings["seed"])
+                        probed_fresh = probe(discrepancy, generate, losses.make(spec["loss"]), 1.0)[0]
+                        row.update(fixed_q.prefixed(kind, {**probed_fresh, **fit}))
             rows.append(row)
         print(f"{run_dir.name}: probed {len(kept)} checkpoints", file=sys.stderr)
     table = pd.DataFrame(rows)

@@ -3,8 +3,8 @@ of every probed experiment (energygan.analysis.probes): a table per domain (2D m
 log q/p; MNIST: the AUROC of s against off-manifold inputs), the probes over training, and the claims with
 verdicts computed from the runs and the tolerances in config.
 
-A claim's effect is a mean over runs (or a difference of two means) with a seeded bootstrap percentile
-interval; it is decided only when the interval lies on one side of the tolerance and each side has at
+A claim's effect is a mean over runs (or a difference of two means, or of pairs) with a t interval
+(energygan.analysis.verdicts); it is decided only when the interval lies on one side of the tolerance and each side has at
 least `min_units` runs (the unit: one run, its own seed and setting) that work and whose discriminator
 lives, and is "not established at this scale" otherwise.
 """
@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 
 from energygan import files
-from energygan.analysis import scorers, verdicts
+from energygan.analysis import fixed_q, scorers, verdicts
 from energygan.analysis.grid_search import matches
 from energygan.analysis.summary import dead, worked
+from energygan.registry import label
 from energygan.report import tables
 from energygan.study.checks import PROBED_SETTINGS
 
@@ -31,9 +32,16 @@ _MIXTURE = [f"{points}_{target}_{stat}" for points in ("plane", "samples")
      "spread_in_margins", "flatness", "s_mean_p", "s_mean_q", "gap_in_margins"]
 _IMAGE = ["auroc_noise", "auroc_shuffled", "auroc_inverted", "auroc_samples", "spread_on_p",
           "spread_in_margins", "flatness", "s_mean_p", "s_mean_q", "gap_in_margins"]
-FIXED_Q = ["fixed_q_loss", "fixed_q_loss_change"]  # the fresh D at a fixed Q (energygan.analysis.fixed_q), beside the run's own
-MIXTURE_COLUMNS = _MIXTURE + [f"fixed_q_{c}" for c in _MIXTURE] + FIXED_Q
-IMAGE_COLUMNS = _IMAGE + [f"fixed_q_{c}" for c in _IMAGE] + FIXED_Q
+# each kind of fresh D at a run's frozen Q (energygan.analysis.fixed_q), beside the run's own D: what the tables show
+_FIXED_Q_MIXTURE = ["plane_energy_spearman", "plane_energy_difference_spearman", "plane_optimum_spearman",
+                    "plane_optimum_relative_error", "loss", "loss_change"]
+_FIXED_Q_IMAGE = ["auroc_noise", "auroc_samples", "loss", "loss_change"]
+
+
+def columns(kinds, images: bool) -> list[str]:
+    """The probe columns of the tables: the run's own D's, then each fresh kind's at its frozen Q."""
+    own, fresh = (_IMAGE, _FIXED_Q_IMAGE) if images else (_MIXTURE, _FIXED_Q_MIXTURE)
+    return own + [f"fixed_q_{fixed_q.slug(kind)}_{c}" for kind in kinds for c in fresh]
 
 
 def final(probes: pd.DataFrame) -> pd.DataFrame:
@@ -74,8 +82,9 @@ def eligible(table: pd.DataFrame, own_d: bool = True) -> tuple[pd.DataFrame, str
 
 
 def values(table: pd.DataFrame, column: str) -> pd.Series:
-    """A probe column of the runs, empty where no run has it (a study without 2D runs has no plane probes)."""
-    return table[column] if column in table else pd.Series(dtype=float)
+    """A probe column of the runs, NaN where no run has it (a study without 2D runs has no plane probes; one
+    without a fresh D of some kind has no such columns)."""
+    return table[column] if column in table else pd.Series(math.nan, index=table.index, dtype=float)
 
 
 def seeds(table: pd.DataFrame) -> str:
@@ -123,27 +132,7 @@ def claims(probes: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
                             f"EBGAN: {ebgan_left}, {seeds(ebgan)}; logistic GAN: {logistic_left}, {seeds(logistic)}",
                  "tolerance": f"difference below {tol['no_better']}", "scale": scale,
                  **verdicts.difference(values(ebgan, column), values(logistic, column), tol["no_better"], settings)})
-    # the blog's claim exactly: the D that each loss trains at a fixed Q (a fresh one, trained for
-    # fixed_q.steps; whether its loss had stopped falling is in the probes' fixed_q_loss_change)
-    fixed_logistic, fixed_logistic_left = group(mixtures, "logistic GAN", own_d=False)
-    fixed_ebgan, fixed_ebgan_left = group(mixtures, "EBGAN", own_d=False)
-    column = f"fixed_q_plane_energy_difference_{statistic}"
-    rows.append({"claim": "at a fixed Q, the logistic loss trains s* = log q/p = E_P - E_Q", "source": "blog",
-                 "measure": f"a fresh D trained on each run's P and frozen Q (at fractions {fractions} of training, "
-                            f"averaged per run): mean weighted {statistic} correlation of s with log q/p over the "
-                            f"plane; logistic GAN: {fixed_logistic_left}, {seeds(fixed_logistic)}",
-                 "tolerance": f"above {tol['tracks']}", "scale": scale,
-                 **verdicts.threshold(values(fixed_logistic, column), tol["tracks"], True, settings)})
-    column = f"fixed_q_plane_energy_{statistic}"
-    rows.append({"claim": "at a fixed Q, EBGAN's loss trains an s that tracks E_P no better than the logistic loss's",
-                 "source": "blog",
-                 "measure": f"fresh D at each run's frozen Q (at fractions {fractions} of training, averaged per run), "
-                            f"EBGAN minus logistic GAN: mean weighted {statistic} correlation of s with E_P; EBGAN: "
-                            f"{fixed_ebgan_left}, {seeds(fixed_ebgan)}; logistic GAN: {fixed_logistic_left}, "
-                            f"{seeds(fixed_logistic)}",
-                 "tolerance": f"difference below {tol['no_better']}", "scale": scale,
-                 **verdicts.difference(values(fixed_ebgan, column), values(fixed_logistic, column), tol["no_better"],
-                                      settings)})
+    rows += fixed_q_claims(mixtures, spec, scale, fractions)
     rows += calibrated_claims(mixtures, spec, scale)
     for domain, table in (("2D mixtures", mixtures), ("MNIST", images)):
         hinge, left = group(table, "EBGAN")
@@ -156,6 +145,36 @@ def claims(probes: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
                      "tolerance": f"below {tol['flat']} m", "scale": scale,
                      **verdicts.threshold(values(hinge, "spread_in_margins"), tol["flat"], False, settings)})
     return pd.DataFrame(rows)
+
+
+def fixed_q_claims(mixtures: pd.DataFrame, spec: dict, scale: str, fractions: str) -> list[dict]:
+    """The blog's claims exactly: the D that each loss trains at a fixed Q. Every run that works gives one frozen
+    Q, and a fresh D of each kind (`fixed_q.discriminators`, named as the groups) is trained on it: the
+    logistic GAN's against log q/p, and EBGAN's against the logistic GAN's pair by pair on the same Q."""
+    tol, settings, statistic = spec["tolerances"], spec["verdicts"], spec["statistic"]
+    kinds = spec.get("fixed_q", {}).get("discriminators", {})
+    qs, qs_left = eligible(mixtures, own_d=False)
+    where = (f"a fresh D of each kind trained on the P and frozen Q of each run that works (at fractions {fractions} "
+             f"of training, averaged per run): {qs_left}, {seeds(qs)}")
+    logistic, ebgan = (f"fixed_q_{fixed_q.slug(kind)}_plane_" for kind in ("logistic GAN", "EBGAN"))
+    rows = [{"claim": "at a fixed Q, the logistic loss trains s* = log q/p = E_P - E_Q", "source": "blog",
+             "measure": f"mean weighted {statistic} correlation of the fresh logistic D's s with log q/p over the "
+                        f"plane; {where}",
+             "tolerance": f"above {tol['tracks']}", "scale": scale,
+             **verdicts.threshold(values(qs, f"{logistic}energy_difference_{statistic}"), tol["tracks"], True, settings)}]
+    rows.append({"claim": "at a fixed Q, EBGAN's loss trains an s that tracks E_P no better than the logistic loss's",
+                 "source": "blog",
+                 "measure": f"EBGAN's fresh D ({_kind(kinds.get('EBGAN'))}) minus the logistic GAN's "
+                            f"({_kind(kinds.get('logistic GAN'))}) on the same Q: mean weighted {statistic} "
+                            f"correlation of s with E_P over the plane; {where}",
+                 "tolerance": f"difference below {tol['no_better']}", "scale": scale,
+                 **verdicts.paired_difference(values(qs, f"{ebgan}energy_{statistic}"),
+                                              values(qs, f"{logistic}energy_{statistic}"), tol["no_better"], settings)})
+    return rows
+
+
+def _kind(kind: dict | None) -> str:
+    return ", ".join(f"{k} {label(v) if isinstance(v, dict) else v}" for k, v in kind.items()) if kind else "none"
 
 
 def calibrated_claims(mixtures: pd.DataFrame, spec: dict, scale: str) -> list[dict]:
@@ -198,11 +217,14 @@ def calibrated_claims(mixtures: pd.DataFrame, spec: dict, scale: str) -> list[di
 
 
 def front(claims_table: pd.DataFrame) -> pd.DataFrame:
-    """The report's front page: each claim's verdict, effect with its interval, and the runs it rests on."""
+    """The report's front page: each claim's verdict, effect with its interval, the runs it rests on, and beside
+    its tolerance the interval's half-width (how far from the tolerance an effect must lie to be decided at this
+    scale)."""
     effect = [f"{row.mean:.3g} [{row.ci_low:.3g}, {row.ci_high:.3g}]" if math.isfinite(row.mean) else "no runs"
               for row in claims_table.itertuples()]
+    half = [f"{h:.2g}" if math.isfinite(h) else "-" for h in claims_table["half_width"]]
     return pd.DataFrame({"claim": claims_table["claim"], "verdict": claims_table["verdict"], "effect [interval]": effect,
-                         "runs": claims_table["runs"], "tolerance": claims_table["tolerance"]})
+                         "runs": claims_table["runs"], "tolerance": claims_table["tolerance"], "half-width": half})
 
 
 def probed_scale(probes: pd.DataFrame, spec: dict) -> str:
@@ -222,13 +244,13 @@ def write_outputs(probe_csvs: list[str], spec: dict, out_dir) -> None:
     out.mkdir(parents=True, exist_ok=True)
     probes = pd.concat([files.read_csv(path, ("dataset",), "energygan probes table") for path in probe_csvs],
                        ignore_index=True)
-    scale = probed_scale(probes, spec)
+    scale, kinds = probed_scale(probes, spec), spec.get("fixed_q", {}).get("discriminators", {})
     written = {"claims": (claims(probes, spec, scale), "The title question: the post's claims about trained "
-                         f"discriminators, verdicts from a {spec['verdicts']['confidence']:.0%} bootstrap interval"),
-              "energy_2d": (per_setting(probes[scorers.selected(probes["dataset"], "known_density")], MIXTURE_COLUMNS),
+                         f"discriminators, verdicts from a {spec['verdicts']['confidence']:.0%} t interval"),
+              "energy_2d": (per_setting(probes[scorers.selected(probes["dataset"], "known_density")], columns(kinds, False)),
                             f"2D mixtures: the learned s against E_P, s* and log q/p ({spec['statistic']} and Pearson "
                             "correlations weighted by (p+q)/2; relative error of s against s*)"),
-              "auroc_mnist": (per_setting(probes[scorers.selected(probes["dataset"], "reads_evaluator")], IMAGE_COLUMNS),
+              "auroc_mnist": (per_setting(probes[scorers.selected(probes["dataset"], "reads_evaluator")], columns(kinds, True)),
                               "MNIST: the AUROC of s, test digits (low) against inputs off the data (high)")}
     for name, (table, title) in written.items():
         tables.write(table, out / f"{name}.csv", out / f"{name}.html", title=f"{title} [{scale}]")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
-from energygan.engine import parametrisations
+from energygan.engine import entropy, parametrisations
 from energygan.engine.precision import PRECISIONS
 
 
@@ -107,6 +107,13 @@ def problems(setup, shape: tuple, pull_away: bool, dropout: bool) -> list[str]:
         found.append(f"ema must be in [0, 1) (0: off), got {setup.ema}")
     if setup.precision not in PRECISIONS:
         found.append(f"unknown precision {setup.precision!r}; known: {list(PRECISIONS)}")
+    if setup.entropy_estimator not in entropy.ESTIMATORS:
+        found.append(f"unknown entropy_estimator {setup.entropy_estimator!r}; known: {sorted(entropy.ESTIMATORS)}")
+    if setup.gap_gate and not (len(setup.gap_gate) == 2 and setup.gap_gate[0] < setup.gap_gate[1]):
+        found.append(f"gap_gate must be [low, high] with low < high (D's loss bounds), got {list(setup.gap_gate)}")
+    if setup.lr_decay and not (len(setup.lr_decay) == 3 and 0 < setup.lr_decay[0] <= 1 and setup.lr_decay[1] >= 1
+                               and setup.lr_decay[2] >= 0):
+        found.append(f"lr_decay must be [factor in (0, 1], every >= 1 steps, start >= 0], got {list(setup.lr_decay)}")
     if setup.energy not in parametrisations.ENERGIES:
         found.append(f"unknown energy {setup.energy!r}; known: {sorted(parametrisations.ENERGIES)}")
     if pull_away and setup.discriminator in DISCRIMINATORS and not DISCRIMINATORS[setup.discriminator].autoencoder:

@@ -26,7 +26,7 @@ def state_dict(self) -> dict:
     return {"runs": [asdict(r) for r in self.runs], "setup": asdict(self.setup),
             "G": self.G.state_dict(), "D": self.D.state_dict(),
             **({"G_average": self.G_average.state_dict()} if self.G_average is not None else {}),
-            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(), "last_d_loss": self.last_d_loss,
             "progress": asdict(self.progress)}
 
 
@@ -43,6 +43,7 @@ def load(self, path: str | Path) -> None:
         self.D.load_state_dict(state["D"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
+        self.last_d_loss.copy_(state["last_d_loss"])
         self.progress = Progress(**state["progress"])
         # in place: a captured CUDA graph keeps reading these tensors
         self.first_bad.copy_(torch.tensor(self.progress.diverged_step))

@@ -9,6 +9,7 @@ value in [0, m] is optimal; 0 is EBGAN's "flat energy surface" at its lowest).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -99,3 +100,35 @@ class LeastSquares:
     def optimum(self, p, q):
         p, q = _densities(p, q)
         return _undefined_where_no_mass(q / (p + q), p, q)
+
+
+@REGISTRY.register("linear")
+@dataclass(frozen=True)
+class Linear:
+    """The calibrated EBGAN's discriminator loss (Dai et al. 2017, their 2D code): E_P s - E_Q s on a signed
+    s, each fake term clipped at the margin m (l2 = -min(s, m); no clipping where m is infinite, the
+    default), and a penalty lambda s^2 on real data (`real_penalty`) that holds s's level where the linear
+    terms leave it free. s* = min(m, (q/p - 1) / (2 lambda)) for lambda > 0. Without the penalty the optimum
+    is m where q > p and -inf where q < p (every s <= m ties where q = p: returned as m)."""
+    margin: float = math.inf
+    real_penalty: float = 0.0
+    name = "linear"
+    domain = "real"
+
+    def __post_init__(self):
+        if not (self.margin > 0 and self.real_penalty >= 0):
+            raise ValueError(f"linear: margin must be > 0 and real_penalty >= 0, got {self.margin}, {self.real_penalty}")
+
+    def real(self, s):
+        return s + self.real_penalty * s ** 2 if self.real_penalty else s
+
+    def fake(self, s):
+        return -s.clamp(max=self.margin) if math.isfinite(self.margin) else -s
+
+    def optimum(self, p, q):
+        p, q = _densities(p, q)
+        if self.real_penalty:
+            s = ((q / p - 1) / (2 * self.real_penalty)).clamp(max=self.margin)
+        else:
+            s = torch.where(q >= p, torch.full_like(p, self.margin), torch.full_like(p, -math.inf))
+        return _undefined_where_no_mass(s, p, q)

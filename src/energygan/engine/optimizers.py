@@ -26,14 +26,17 @@ class StackedOptimizer:
     to the host, so that a CUDA graph can capture it.
     """
 
-    def __init__(self, params, lr: torch.Tensor, adam: list[bool], betas, eps: float = 1e-8):
-        """`adam`: per run, Adam (True) or SGD; a host list, so that nothing is read back from the device."""
-        self.params, self.lr, self.betas, self.eps = list(params), lr, betas, eps
+    def __init__(self, params, lr: torch.Tensor, adam: list[bool], betas, eps: float = 1e-8, decay: tuple = ()):
+        """`adam`: per run, Adam (True) or SGD; a host list, so that nothing is read back from the device.
+        `decay`: (factor, every, start), the learning rate times factor every `every` steps from step `start`."""
+        self.params, self.lr, self.betas, self.eps, self.decay = list(params), lr, betas, eps, tuple(decay)
         self.adam, self.adam_runs = torch.tensor(adam, device=lr.device), list(adam)
         self.any_adam, self.all_adam = any(adam), all(adam)
         self.m = [torch.zeros_like(p) for p in self.params]
         self.v = [torch.zeros_like(p) for p in self.params]
-        self.t = torch.zeros((), dtype=torch.float64, device=lr.device)
+        # steps taken, per run: a run that sits out a step (gated, or frozen) keeps its moments and count
+        self.t = torch.zeros(len(adam), dtype=torch.float64, device=lr.device)
+        self.calls = torch.zeros((), dtype=torch.float64, device=lr.device)  # steps of the whole stack (the decay's clock)
         run_params = sum(p[0].numel() for p in self.params)
         self.fused = self.any_adam and lr.device.type in FUSED_DEVICES and run_params >= FUSED_MIN_RUN_PARAMS
         # the fused kernel counts steps per tensor: one count per run and tensor, each equal to t
@@ -41,33 +44,45 @@ class StackedOptimizer:
 
     @torch.no_grad()
     def step(self, grads, active: torch.Tensor) -> None:
-        """One update; runs outside `active` keep their parameters (a diverged run's are its own)."""
-        self.t += 1
-        scale = self.lr * active  # per run: lr, or 0 for a frozen run
+        """One update of the runs in `active`; the others keep their parameters, moments and step count (a
+        diverged run's are its own). The fused kernel moves every run's moments (only the parameters of
+        runs outside `active` stay)."""
+        self.calls += 1
+        self.t += active
+        scale = self.lr * active  # per run: lr, or 0 for a run that sits out
+        if self.decay:
+            factor, every, start = self.decay
+            decayed = factor ** torch.div((self.calls - 1 - start).clamp_min(0), every, rounding_mode="floor")
+            scale = scale * decayed.to(scale.dtype)
         if self.fused:
             return self._fused_step(grads, scale)
         b1, b2 = self.betas
-        c1, c2 = 1 - b1 ** self.t, (1 - b2 ** self.t).sqrt()
+        t = self.t.clamp_min(1)  # a run that has not stepped yet has no moments to correct
+        c1, c2 = 1 - b1 ** t, (1 - b2 ** t).sqrt()
+        moving = active.to(self.params[0].dtype) if self.params else None
         for p, g, m, v in zip(self.params, grads, self.m, self.v):
             # On the CPU the update is memory-bound: a few runs at a time stay in cache (2x faster at K=32).
             runs = len(p) if p.device.type != "cpu" else max(1, CPU_CHUNK_BYTES // (p[0].numel() * p.element_size()))
             for lo in range(0, len(p), runs):
                 part = slice(lo, lo + runs)
-                self._update(p[part], g[part], m[part], v[part], scale[part], self.adam[part], c1, c2)
+                self._update(p[part], g[part], m[part], v[part], scale[part], self.adam[part], c1[part], c2[part],
+                             moving[part])
 
-    def _update(self, p, g, m, v, scale, adam, c1, c2) -> None:
+    def _update(self, p, g, m, v, scale, adam, c1, c2, moving) -> None:
         shape = (-1,) + (1,) * (p.ndim - 1)
         if not self.any_adam:
             p.sub_(g * scale.view(shape))
             return
-        m.lerp_(g, 1 - self.betas[0])
-        v.mul_(self.betas[1]).addcmul_(g, g, value=1 - self.betas[1])
+        weight = moving.view(shape)
+        m.lerp_(g, (1 - self.betas[0]) * weight)
+        v.lerp_(g * g, (1 - self.betas[1]) * weight)
+        c1, c2 = c1.to(p.dtype).view(shape), c2.to(p.dtype).view(shape)
         update = m / v.sqrt().div_(c2).add_(self.eps)
         if not self.all_adam:
             update = torch.where(adam.view(shape), update.div_(c1), g)
             p.sub_(update.mul_(scale.view(shape)))
         else:
-            p.sub_(update.mul_((scale / c1).view(shape)))
+            p.sub_(update.div_(c1).mul_(scale.view(shape)))
 
     def _fused_step(self, grads, scale) -> None:
         for k, adam in enumerate(self.adam_runs):
@@ -81,11 +96,13 @@ class StackedOptimizer:
                             weight_decay=0.0, eps=self.eps, maximize=False)
 
     def state_dict(self):
-        return {"m": self.m, "v": self.v, "t": self.t}
+        return {"m": self.m, "v": self.v, "t": self.t, "calls": self.calls}
 
     def load_state_dict(self, state):
         for mine, saved in zip(self.m + self.v, state["m"] + state["v"]):
             mine.copy_(saved)
         self.t.copy_(state["t"])
-        for count in (c for run in self.run_steps for c in run):
-            count.copy_(self.t)
+        self.calls.copy_(state["calls"])
+        for k, run in enumerate(self.run_steps):
+            for count in run:
+                count.copy_(self.calls)

@@ -15,6 +15,7 @@ class Run:
     loss: str | dict = "logistic"
     f: str | dict = "softplus"
     lr: float = 2e-4
+    lr_g: float | None = None           # the generator's learning rate where it differs from D's (`lr`)
     optim_d: str = "adam"
     optim_g: str = "adam"
     dropout_d: bool = False
@@ -22,6 +23,10 @@ class Run:
     # the calibrated EBGAN (energygan.engine.entropy): minus this times the entropy of the generator's batch
     # is added to the generator's loss
     entropy_weight: float = 0.0
+
+    @property
+    def generator_lr(self) -> float:
+        return self.lr if self.lr_g is None else self.lr_g
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,13 @@ class Setup:
     reuse_fake: bool = False
     precision: str = "fp32"             # fp32 | tf32 | bf16: energygan.engine.precision
     adam_betas: tuple = (0.5, 0.999)
+    # (factor, every, start): each learning rate times factor every `every` steps from step `start` on; (): none
+    lr_decay: tuple = ()
+    # (low, high): D updates only while its last loss is above low and G only while it is below high, per run
+    # (Dai et al.'s control of the calibrated EBGAN by D's loss); (): both update at every step
+    gap_gate: tuple = ()
+    entropy_estimator: str = "kozachenko_leonenko"  # the calibrated EBGAN's: energygan.engine.entropy.ESTIMATORS
+    entropy_k: int = 1                  # ... and its neighbours
     checkpoint_every: int = 100
     log_every: int = 10
     snapshots: tuple = ()               # fractions of `steps` at which each run's G and D are kept as well
@@ -59,7 +71,7 @@ class Setup:
     def from_dict(cls, settings: dict) -> "Setup":
         """From JSON (a job's settings, a manifest), where tuples come back as lists."""
         return cls(**{**settings, "adam_betas": tuple(settings.get("adam_betas", cls.adam_betas)),
-                      "snapshots": tuple(settings.get("snapshots", ()))})
+                      **{key: tuple(settings.get(key, ())) for key in ("snapshots", "lr_decay", "gap_gate")}})
 
     @property
     def snapshot_steps(self) -> list[int]:

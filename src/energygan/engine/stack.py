@@ -49,9 +49,11 @@ class RunStack:
         self.G.reset([torch.Generator().manual_seed(2 * r.seed) for r in runs])
         self.D.reset([torch.Generator().manual_seed(2 * r.seed + 1) for r in runs])
         self.G_average = copy.deepcopy(self.G).requires_grad_(False) if setup.ema else None
-        lr = torch.tensor([r.lr for r in runs], **dev)
-        self.opt_g = StackedOptimizer(self.G.parameters(), lr, _is_adam(runs, "optim_g"), setup.adam_betas)
-        self.opt_d = StackedOptimizer(self.D.parameters(), lr, _is_adam(runs, "optim_d"), setup.adam_betas)
+        lr_d, lr_g = (torch.tensor([getattr(r, key) for r in runs], **dev) for key in ("lr", "generator_lr"))
+        self.opt_g = StackedOptimizer(self.G.parameters(), lr_g, _is_adam(runs, "optim_g"), setup.adam_betas, decay=setup.lr_decay)
+        self.opt_d = StackedOptimizer(self.D.parameters(), lr_d, _is_adam(runs, "optim_d"), setup.adam_betas, decay=setup.lr_decay)
+        # each run's last discriminator loss, which gates its next updates where `setup.gap_gate` is set
+        self.last_d_loss = torch.zeros(k, **dev)
         self.any_dropout = any(r.dropout_d for r in runs)
         # the step at which each run first went non-finite (-1: never), kept on the device so that a
         # step needs no host sync; the host's `progress` catches up at log and checkpoint steps
@@ -61,6 +63,14 @@ class RunStack:
     @property
     def active(self) -> torch.Tensor:
         return self.first_bad < 0
+
+    def gated(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(runs whose D updates, runs whose G updates) at this step: the active runs, each gated by its last
+        D loss where `setup.gap_gate` = (low, high) is set (D above low, G below high; between them, both)."""
+        if not self.setup.gap_gate:
+            return self.active, self.active
+        low, high = self.setup.gap_gate
+        return self.active & (self.last_d_loss > low), self.active & (self.last_d_loss < high)
 
     def keep_masks(self, tick: int, pass_id: int, batch: int):
         """Inverted-dropout masks per hidden layer of D; all ones for runs without dropout."""

@@ -9,7 +9,7 @@ import torch
 
 from energygan import rng
 from energygan.engine import models
-from energygan.engine.entropy import nearest_neighbour_entropy
+from energygan.engine import entropy
 
 GRAPH_WARMUP = 3  # eager steps before a CUDA graph captures the step
 
@@ -20,6 +20,7 @@ def advance(trainer) -> torch.Tensor:
     Returns [K, 4]: D loss, G loss, mean s on real and on fake samples."""
     setup, batch, step = trainer.setup, trainer.setup.batch_size, trainer.step_count
     active = trainer.active
+    d_moves, g_moves = trainer.gated()
     d_params = list(trainer.D.parameters())
     for d in range(setup.d_steps):
         tick = step * setup.d_steps + d
@@ -36,7 +37,7 @@ def advance(trainer) -> torch.Tensor:
         for fn, idx in trainer.loss_groups:
             d_loss[idx] = fn.real(s_real[idx]).mean(1) + fn.fake(s_fake[idx]).mean(1)
         total = torch.where(active, d_loss, torch.zeros_like(d_loss)).sum()
-        trainer.opt_d.step(torch.autograd.grad(total, d_params), active)
+        trainer.opt_d.step(torch.autograd.grad(total, d_params), d_moves)
     x_fake = x_kept if setup.reuse_fake else trainer.fake_batch(rng.Z_G, step, batch)
     s_gen, codes = trainer.discrepancy(x_fake, trainer.keep_masks(step, 2, batch))
     g_loss = torch.zeros(len(trainer.runs), device=trainer.device)
@@ -45,9 +46,11 @@ def advance(trainer) -> torch.Tensor:
     if codes is not None:  # EBGAN-PT: the pull-away term, on the generator's loss only
         g_loss = g_loss + trainer.pt_weight * models.pull_away_term(codes)
     if trainer.any_entropy:  # the calibrated EBGAN: the generator also maximises its entropy
-        g_loss = g_loss - trainer.entropy_weight * nearest_neighbour_entropy(x_fake.flatten(2).float())
+        g_loss = g_loss - trainer.entropy_weight * entropy.estimate(x_fake.flatten(2).float(), setup.entropy_estimator,
+                                                                    setup.entropy_k)
     total = torch.where(active, g_loss, torch.zeros_like(g_loss)).sum()
-    trainer.opt_g.step(torch.autograd.grad(total, list(trainer.G.parameters())), active)
+    trainer.opt_g.step(torch.autograd.grad(total, list(trainer.G.parameters())), g_moves)
+    trainer.last_d_loss.copy_(d_loss.detach())
     if trainer.G_average is not None:
         trainer.average_generator(active)
     step.add_(1)

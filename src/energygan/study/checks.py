@@ -6,10 +6,11 @@ the key, what is wrong and what is known.
 from __future__ import annotations
 
 from energygan.data import datasets
+from energygan.engine import architectures, parametrisations
 from energygan.study.experiments import RUN_FIELDS, SETUP_FIELDS
 
 # what the probe tables hold of a run's settings, and so what title_question.groups may select runs by
-PROBED_SETTINGS = ["dataset", "discriminator", "loss", "f", "pt_weight", "entropy_weight"]
+PROBED_SETTINGS = ["experiment", "dataset", "discriminator", "loss", "f", "pt_weight", "entropy_weight"]
 TITLE_SELECTABLE = PROBED_SETTINGS + ["loss_name"]
 
 
@@ -59,3 +60,9 @@ def check(config: dict) -> None:
         if unknown := _unknown(spec.get("fixed_q", {}).get("experiments", []), probed_experiments(config)):
             raise ValueError(f"config: title_question.fixed_q.experiments names {unknown}, which "
                              f"title_question.experiments does not probe; probed: {probed_experiments(config)}")
+        for kind, settings in spec.get("fixed_q", {}).get("discriminators", {}).items():
+            for key, known in (("discriminator", architectures.DISCRIMINATORS), ("energy", parametrisations.ENERGIES),
+                               ("nonnegative_s", parametrisations.NONNEGATIVE)):
+                if key in settings and settings[key] not in known:
+                    raise ValueError(f"config: title_question.fixed_q.discriminators.{kind}.{key}: unknown "
+                                     f"{settings[key]!r}; known: {sorted(known)}")

@@ -178,9 +178,9 @@ def expand(name: str, experiment: dict, checkpoint_every: int) -> list[tuple[Set
                                             **{k: v for k, v in values.items() if k in RUN_FIELDS}})
         # what the engine cannot run together is refused here, when the DAG is built, not when a job starts
         found = architectures.problems(setup, shape, run.pt_weight > 0, run.dropout_d)
-        if run.entropy_weight < 0 or (run.entropy_weight > 0 and setup.batch_size < 2):
-            found.append(f"entropy_weight must be >= 0 and needs batch_size >= 2 (a nearest neighbour in the batch), "
-                         f"got {run.entropy_weight} with batch_size {setup.batch_size}")
+        if run.entropy_weight < 0 or (run.entropy_weight > 0 and not 1 <= setup.entropy_k < setup.batch_size):
+            found.append(f"entropy_weight must be >= 0 and needs batch_size > entropy_k >= 1 (neighbours in the batch), "
+                         f"got {run.entropy_weight} with batch_size {setup.batch_size} and entropy_k {setup.entropy_k}")
         if found:
             raise ValueError(f"experiment {name}, run {run.run_id}: " + "; ".join(found))
         pairs.append((setup, run))
