@@ -160,11 +160,16 @@ def write_figures(runs_csv, experiment: str, kinds: list[str], outputs: list[str
         elif kind == "density":
             data = datasets.mixture(dataset)
             samples, marks = {}, {}
-            for _, run in runs.sort_values("seed").groupby(keys, sort=False).head(1).iterrows():
+            # the lowest seeds of each setting, up to 8 panels in all (one seed each where the settings are many)
+            per_setting = max(1, 8 // runs.groupby(keys, sort=False).ngroups)
+            shown = [run for _, group in runs.sort_values("seed").groupby(keys, sort=False)
+                     for _, run in group.head(per_setting).iterrows()]
+            for run in shown:
                 generate = runfolder.load_generator(Path(run["samples_png"]).parent / runfolder.GENERATOR)
                 z = evaluation.evaluation_noise(eval_settings["plot_samples"], int(run["z_dim"]), eval_settings["seed"])
                 # a row per loss, a column per setting of the rest (f, and what else the experiment varies)
-                panel = run["loss"], plots.setting_label(run, [k for k in keys if k != "loss"])
+                setting = plots.setting_label(run, [k for k in keys if k != "loss"])
+                panel = run["loss"], setting + (f", seed {run['seed']}" if per_setting > 1 else "")
                 samples[panel] = torch.nan_to_num(generate(z), nan=99.0)
                 marks[panel] = plots.quality_mark(run)
             plots.mixture_samples(samples, marks, data, path, f"{experiment}: samples (red) over the density of P")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import textwrap
 from pathlib import Path
 
@@ -200,20 +201,24 @@ def training_curves(curves: pd.DataFrame, path, title: str) -> None:
     _save(grid.figure, path)
 
 
-def mixture_samples(samples: dict, marks: dict, data, path, title: str) -> None:
+def mixture_samples(samples: dict, marks: dict, data, path, title: str, columns: int = 4) -> None:
     """Generated samples (red) over the true density's contours, one panel per (loss, setting), each marked
-    with its run's quality_mark (`marks`, by the same keys); a (loss, setting) no run has stays blank."""
-    rows = list(dict.fromkeys(k[0] for k in samples))
-    cols = list(dict.fromkeys(k[1] for k in samples))
+    with its run's quality_mark (`marks`, by the same keys); each loss's panels on rows of their own, at most
+    `columns` to a row, a setting in the same column for every loss where each has at most `columns`."""
+    losses = list(dict.fromkeys(k[0] for k in samples))
+    settings = list(dict.fromkeys(k[1] for k in samples))
+    width = min(columns, len(settings))
+    per_loss = math.ceil(len(settings) / width)  # rows of panels each loss takes
     axis = torch.linspace(-3, 3, 200)
     grid = torch.cartesian_prod(axis, axis)
     log_p = data.log_density(grid).reshape(200, 200).T
-    fig, axes = plt.subplots(len(rows), len(cols), figsize=(2.6 * len(cols), 2.6 * len(rows)), squeeze=False,
-                             layout="constrained")  # room for the suptitle above panel titles of up to three lines
+    fig, axes = plt.subplots(len(losses) * per_loss, width, figsize=(2.6 * width, 2.6 * len(losses) * per_loss),
+                             squeeze=False, layout="constrained")  # room for the suptitle above panel titles
     for ax in axes.flat:
         ax.set_axis_off()
     for (loss, setting), x in samples.items():
-        ax = axes[rows.index(loss), cols.index(setting)]
+        row, column = divmod(settings.index(setting), width)
+        ax = axes[losses.index(loss) * per_loss + row, column]
         ax.set_axis_on()
         ax.contourf(axis, axis, log_p.clamp_min(-20), levels=8, cmap="Blues")
         ax.scatter(x[:, 0], x[:, 1], s=2, c="tab:red", alpha=0.5)
