@@ -4,6 +4,7 @@ from pathlib import Path
 
 from snakemake.utils import min_version, validate
 
+from energygan import plugins as _plugins
 from energygan.study import checks as _checks
 from energygan.study.experiments import shards
 
@@ -11,7 +12,14 @@ min_version("9.0")
 
 configfile: "config/config.yaml"
 validate(config, "workflow/schemas/config.schema.yaml")
-_checks.check(config)  # names the schema cannot check: experiments, selectors, categories
+# a researcher's own losses and nonlinearities, registered before any name is checked; every job loads them too
+_plugins.load(config.get("plugins", []))
+_plugins.export(config.get("plugins", []))
+
+
+envvars:
+    _plugins.ENV,  # a cluster job loads the plugins too
+_checks.check(config)  # names the schema cannot check: losses, experiments, selectors, categories
 # every run of every experiment, expanded now: settings that the engine cannot run together (an unknown
 # dataset, the pull-away term without an autoencoder, ...) stop the workflow here, before any job
 SHARDS = shards(config)
@@ -60,5 +68,5 @@ include: "workflow/rules/share.smk"
 rule all:
     input:
         STUDY,
-        tracked_files(),
+        tracked_files() if config.get("track_with_dvc", True) else [],
     default_target: True

@@ -1,7 +1,10 @@
 """Every file the pipeline reads, made bad in each way a crash, a partial copy or a wrong path can make it:
 each is refused with a message that names the file, what is wrong and how to get a good one."""
 
+import errno
 import json
+import os
+import pathlib
 import re
 import shutil
 import signal
@@ -191,3 +194,99 @@ def test_a_table_that_was_cut_short_is_refused(tmp_path):
     table.write_text("")
     with pytest.raises(files.FileError, match=rf"{table} is truncated or not a CSV table"):
         files.read_csv(table, ("experiment",))
+
+
+# (writer, what it writes): the public writers every output goes through
+WRITERS = {
+    "write_json": (files.write_json, {"fid": 1.5}),
+    "write_csv": (files.write_csv, pd.DataFrame({"step": [1, 2], "loss": [0.5, 0.25]})),
+    "save_tensors": (files.save_tensors, {"weight": torch.arange(64.0)}),
+}
+REFUSALS = {  # errno: what the message says of it
+    errno.ENOSPC: "no space left on device in {folder}; free space there or write elsewhere",
+    errno.EACCES: "permission denied in {folder}; check the folder's permissions (ls -ld {folder})",
+    errno.EPERM: "operation not permitted in {folder}; check the folder's permissions (ls -ld {folder})",
+    errno.EROFS: "read-only file system in {folder}; remount it read-write or write elsewhere",
+}
+
+
+def refused_partway(monkeypatch, code):
+    """Make every write of bytes stop with `code` after writing half of them, as a disk that fills up does."""
+    write_bytes = pathlib.Path.write_bytes
+
+    def write_half(path, data):
+        write_bytes(path, data[: len(data) // 2])
+        raise OSError(code, os.strerror(code), str(path))
+    monkeypatch.setattr(pathlib.Path, "write_bytes", write_half)
+
+
+@pytest.mark.parametrize("code", REFUSALS, ids=errno.errorcode.get)
+@pytest.mark.parametrize("writer", WRITERS)
+def test_a_refused_write_names_the_file_and_its_folder_and_leaves_the_old_file(tmp_path, monkeypatch, writer, code):
+    write, content = WRITERS[writer]
+    folder = tmp_path / "results/summary"
+    new, old = folder / "new.out", folder / "old.out"
+    files.write_text("the last good results\n", old)
+    refused_partway(monkeypatch, code)
+    for target in (new, old):
+        with pytest.raises(files.FileError) as caught:
+            write(content, target)
+        assert str(caught.value) == f"could not write {target}: {REFUSALS[code].format(folder=folder)}"
+        assert isinstance(caught.value.__cause__, OSError) and caught.value.__cause__.errno == code
+    assert sorted(p.name for p in folder.iterdir()) == ["old.out"]  # no new.out, no .part
+    assert old.read_text() == "the last good results\n"
+
+
+@pytest.mark.parametrize("step", ["tempfile.mkstemp", "os.replace"])
+def test_any_refused_step_of_a_write_names_the_file_and_its_folder(tmp_path, monkeypatch, step):
+    """Other errors than the three above, and at the steps around the write: creating the temporary file,
+    renaming it into place."""
+    target = tmp_path / "runs/r/metrics.json"
+    target.parent.mkdir(parents=True)
+
+    def fail(*args, **kwargs):
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+    monkeypatch.setattr(step, fail)
+    with pytest.raises(files.FileError, match=f"^could not write {re.escape(str(target))}: input/output error "
+                                              f"in {re.escape(str(target.parent))}$"):
+        files.write_json({"fid": 1.5}, target)
+    assert list(target.parent.iterdir()) == []
+
+
+FILL_A_SMALL_DISK = """
+import json, sys
+from pathlib import Path
+from energygan import files
+folder = Path(sys.argv[1]) / "results"
+files.write_json({"fid": 1.5}, folder / "metrics.json")
+try:
+    files.write_json({"curve": list(range(100_000))}, folder / "metrics.json")  # 700 kB on a 64 kB disk
+except files.FileError as err:
+    print(json.dumps({"error": str(err), "errno": err.__cause__.errno,
+                      "left": sorted(p.name for p in folder.iterdir()), "old": (folder / "metrics.json").read_text()}))
+"""
+
+
+def test_a_full_disk_is_named_on_a_really_small_filesystem(tmp_path):
+    """A 64 kB tmpfs, mounted in a user namespace of its own (no root needed, where the kernel allows them)."""
+    mount = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
+             'mount -t tmpfs -o size=64k tmpfs "$0" && exec "$@"', str(tmp_path)]
+    if shutil.which("unshare") is None or subprocess.run([*mount, "true"], capture_output=True).returncode != 0:
+        pytest.skip("no user namespaces to mount a small tmpfs in")
+    done = subprocess.run([*mount, sys.executable, "-c", FILL_A_SMALL_DISK, str(tmp_path)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    folder = tmp_path / "results"
+    assert json.loads(done.stdout) == {
+        "error": f"could not write {folder / 'metrics.json'}: no space left on device in {folder}; "
+                 "free space there or write elsewhere",
+        "errno": errno.ENOSPC, "left": ["metrics.json"], "old": json.dumps({"fid": 1.5}, indent=2)}
+
+
+def test_a_missing_input_read_inside_a_write_keeps_its_own_error(tmp_path):
+    """Only the write is the atomic path's to name: an input the block reads and cannot find says which input."""
+    from energygan import files
+    with pytest.raises(FileNotFoundError) as raised:
+        with files.atomic_path(tmp_path / "out.txt"):
+            open(tmp_path / "missing_input.txt")
+    assert raised.value.filename == str(tmp_path / "missing_input.txt") and list(tmp_path.iterdir()) == []

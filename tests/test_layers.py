@@ -10,7 +10,7 @@ from tests.conftest import REPO
 
 PACKAGE = REPO / "src" / "energygan"
 # bottom to top: a module may import from its own layer's package and from the layers below
-LAYERS = [{"files", "registry", "rng"}, {"data"}, {"engine"}, {"report"}, {"study"}, {"analysis"}, {"theory"},
+LAYERS = [{"files", "registry", "rng", "plugins"}, {"data"}, {"engine"}, {"report"}, {"study"}, {"analysis"}, {"theory"},
           {"cli", "__main__"}]
 
 
@@ -108,6 +108,7 @@ def test_expanding_the_config_does_not_import_torch():
             "from snakemake.utils import update_config\n"
             "from energygan.analysis import scorers\n"
             "from energygan.data import datasets, mnist\n"
+            "from energygan import plugins\n"
             "from energygan.study import checks, experiments, kept, paths, plan, runfolder\n"
             "default = yaml.safe_load(open('config/config.yaml'))\n"
             "paper = yaml.safe_load(open('config/config.yaml'))\n"

@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from energygan import files
+from energygan import files, plugins
 
 COMMANDS = {}
 
@@ -57,11 +57,12 @@ def convert_lsun(inputs, outputs, **settings):
 # --- training --------------------------------------------------------------------------------
 
 @command("train")
-def train(inputs, outputs, batches, device, concurrent=1):
+def train(inputs, outputs, batches, device, concurrent=1, live=None):
     """Train one shard: each batch's runs together, up to `concurrent` batches side by side; inputs[0]: the
     dataset's prepared folder, if it has one; outputs[0]: the job's record (trained.json), if asked for."""
     from energygan.study import training_job
-    training_job.train_shard(batches, inputs[0] if inputs else None, device, concurrent, outputs[0] if outputs else None)
+    training_job.train_shard(batches, inputs[0] if inputs else None, device, concurrent, outputs[0] if outputs else None,
+                             live)
 
 
 # --- evaluation and summary --------------------------------------------------------------------
@@ -261,6 +262,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     extra = {"configfile": args.configfile, "calibration": args.calibration} if args.command == "plan" else {}
     try:
+        plugins.load_from_environment()  # the config's plugins, which the Snakefile exports to its jobs
         COMMANDS[args.command](args.inputs, args.outputs, **args.params, **extra)
     except (ValueError, RuntimeError, OSError) as err:
         sys.exit(f"energygan {args.command}: error: {err}")

@@ -9,6 +9,7 @@ only JSON starts in a second.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -18,7 +19,8 @@ from pathlib import Path
 
 
 class FileError(ValueError):
-    """An input file that is missing, truncated, foreign or from another version of the package."""
+    """An input file that is missing, truncated, foreign or from another version of the package, or an output
+    the operating system refused to write."""
 
 
 def tracked_by(path: str | Path) -> Path | None:
@@ -43,19 +45,43 @@ def refuse(path: str | Path, problem: str, made_by: str | Path | None = None) ->
     return FileError(f"{path} {problem}; {remedy(path, made_by)}")
 
 
+# what to do where the operating system refuses a write, by its errno
+WRITE_FIXES = {
+    errno.ENOSPC: "free space there or write elsewhere",
+    errno.EACCES: "check the folder's permissions (ls -ld {folder})",
+    errno.EPERM: "check the folder's permissions (ls -ld {folder})",
+    errno.EROFS: "remount it read-write or write elsewhere",
+}
+
+
+def refuse_write(path: Path, err: OSError) -> FileError:
+    """The OS's refusal to write `path`, naming the file and its folder (its own message names at most the
+    temporary file, and a full disk during a run otherwise ends in a bare `[Errno 28]`)."""
+    reason = err.strerror.lower() if err.strerror else str(err)
+    fix = WRITE_FIXES.get(err.errno, "").format(folder=path.parent)
+    return FileError(f"could not write {path}: {reason} in {path.parent}" + (f"; {fix}" if fix else ""))
+
+
 @contextmanager
 def atomic_path(final: str | Path):
-    """Yield a temporary path beside `final`; rename it into place only if the block succeeds."""
+    """Yield a temporary path beside `final`; rename it into place only if the block succeeds. An OSError on the
+    way (the block's writes included, but not its reads of other files) is raised as a FileError that names
+    `final` and its folder."""
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
-    os.close(fd)
+    tmp = None
     try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+        os.close(fd)
         yield Path(tmp)
         os.chmod(tmp, 0o644)  # mkstemp makes 0600 files
         os.replace(tmp, final)
+    except OSError as err:
+        if err.filename is not None and str(err.filename) not in {str(tmp), str(final), str(final.parent)}:
+            raise  # about another file (an input the block reads): its own error says which
+        raise refuse_write(final, err) from err
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.remove(tmp)
 
 

@@ -12,21 +12,29 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import torch
-import torch.nn.functional as F
-
 from energygan.registry import Registry
 
-REGISTRY = Registry("loss")
+# names and parameters without torch (the config is checked against them before any job starts); torch where a
+# loss is computed. A loss is a class with `real(s)`, `fake(s)`, `optimum(p, q)` and its `domain` of s.
+REGISTRY = Registry("loss", required=("real", "fake", "optimum", "domain"),
+                    why="every loss states its penalties l1 (real) and l2 (fake), the domain of s, and its closed-form "
+                        "optimum s*(p, q), which the theory checks against a dense search")
 make, names = REGISTRY.make, REGISTRY.names
 
 
-def _densities(p, q) -> tuple[torch.Tensor, torch.Tensor]:
+def _densities(p, q):
+    import torch
     return torch.as_tensor(p, dtype=torch.float64), torch.as_tensor(q, dtype=torch.float64)
 
 
-def _undefined_where_no_mass(s: torch.Tensor, p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+def _undefined_where_no_mass(s, p, q):
+    import torch
     return torch.where((p == 0) & (q == 0), torch.full_like(s, float("nan")), s)
+
+
+def _softplus(s):
+    from torch.nn.functional import softplus
+    return softplus(s)
 
 
 @REGISTRY.register("logistic")
@@ -37,14 +45,14 @@ class Logistic:
     domain = "real"
 
     def real(self, s):
-        return F.softplus(s)
+        return _softplus(s)
 
     def fake(self, s):
-        return F.softplus(-s)
+        return _softplus(-s)
 
     def optimum(self, p, q):
         p, q = _densities(p, q)
-        return _undefined_where_no_mass(torch.log(q) - torch.log(p), p, q)
+        return _undefined_where_no_mass(q.log() - p.log(), p, q)
 
 
 @REGISTRY.register("lsif")
@@ -73,15 +81,19 @@ class Hinge:
     name = "hinge"
     domain = "nonnegative"
 
+    def __post_init__(self):
+        if not self.margin > 0:
+            raise ValueError(f"hinge: margin must be > 0, got {self.margin}")
+
     def real(self, s):
         return s
 
     def fake(self, s):
-        return F.relu(self.margin - s)
+        return (self.margin - s).clamp_min(0)
 
     def optimum(self, p, q):
         p, q = _densities(p, q)
-        return _undefined_where_no_mass(self.margin * (q > p).to(torch.float64), p, q)
+        return _undefined_where_no_mass(self.margin * (q > p).to(p.dtype), p, q)
 
 
 @REGISTRY.register("least_squares")
@@ -130,5 +142,6 @@ class Linear:
         if self.real_penalty:
             s = ((q / p - 1) / (2 * self.real_penalty)).clamp(max=self.margin)
         else:
+            import torch
             s = torch.where(q >= p, torch.full_like(p, self.margin), torch.full_like(p, -math.inf))
         return _undefined_where_no_mass(s, p, q)

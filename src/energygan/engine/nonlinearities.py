@@ -8,12 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch.nn.functional as F
-
 from energygan.registry import Registry
 
-REGISTRY = Registry("nonlinearity")
+# names and parameters without torch (the config is checked against them before any job starts); torch where f is
+# computed. A nonlinearity is a callable class with the `domain` of s it needs.
+REGISTRY = Registry("nonlinearity", required=("__call__", "domain"),
+                    why="every nonlinearity f is called on s and states the domain of s it needs")
 make, names = REGISTRY.make, REGISTRY.names
+
+
+def _softplus(s):
+    from torch.nn.functional import softplus
+    return softplus(s)
 
 
 @REGISTRY.register("identity")
@@ -32,7 +38,7 @@ class Softplus:
     domain = "real"
 
     def __call__(self, s):
-        return F.softplus(s)
+        return _softplus(s)
 
 
 @REGISTRY.register("softminus")
@@ -42,7 +48,7 @@ class Softminus:
     domain = "real"
 
     def __call__(self, s):
-        return -F.softplus(-s)
+        return -_softplus(-s)
 
 
 @REGISTRY.register("power")

@@ -6,7 +6,7 @@ the key, what is wrong and what is known.
 from __future__ import annotations
 
 from energygan.data import datasets
-from energygan.engine import architectures, parametrisations
+from energygan.engine import architectures, losses, nonlinearities, parametrisations
 from energygan.study.experiments import RUN_FIELDS, SETUP_FIELDS
 
 # what the probe tables hold of a run's settings, and so what title_question.groups may select runs by
@@ -33,8 +33,19 @@ def _unknown(selected, known) -> list:
     return sorted(set(selected) - set(known))
 
 
+def check_specs(key: str, specs: list, registry) -> None:
+    """Each loss or f spec of the config (`key`) made once: an unknown name or parameter is refused by name."""
+    for spec in specs:
+        try:
+            registry.make(spec)
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"config: {key}: {err}") from None
+
+
 def check(config: dict) -> None:
     """Raise ValueError on the first name the config uses that nothing declares."""
+    check_specs("theory.losses", config["theory"]["losses"], losses)
+    check_specs("theory.nonlinearities", config["theory"]["nonlinearities"], nonlinearities)
     declared = sorted(config["experiments"])
     if unknown := _unknown(config["lsun"]["categories"], datasets.LSUN_CATEGORIES):
         raise ValueError(f"config: lsun.categories: unknown category {unknown}; known: {datasets.LSUN_CATEGORIES}")
@@ -61,6 +72,7 @@ def check(config: dict) -> None:
             raise ValueError(f"config: title_question.fixed_q.experiments names {unknown}, which "
                              f"title_question.experiments does not probe; probed: {probed_experiments(config)}")
         for kind, settings in spec.get("fixed_q", {}).get("discriminators", {}).items():
+            check_specs(f"title_question.fixed_q.discriminators.{kind}.loss", [settings["loss"]], losses)
             for key, known in (("discriminator", architectures.DISCRIMINATORS), ("energy", parametrisations.ENERGIES),
                                ("nonnegative_s", parametrisations.NONNEGATIVE)):
                 if key in settings and settings[key] not in known:

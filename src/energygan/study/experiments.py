@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from energygan.data import datasets
-from energygan.engine import architectures
+from energygan.engine import architectures, losses, nonlinearities
 from energygan.engine.spec import Run, Setup
 from energygan.registry import label
 from energygan.study import paths, runfolder
@@ -177,7 +177,7 @@ def expand(name: str, experiment: dict, checkpoint_every: int) -> list[tuple[Set
         run = Run(run_id=run_id(values), **{**experiment.get("run", {}),
                                             **{k: v for k, v in values.items() if k in RUN_FIELDS}})
         # what the engine cannot run together is refused here, when the DAG is built, not when a job starts
-        found = architectures.problems(setup, shape, run.pt_weight > 0, run.dropout_d)
+        found = architectures.problems(setup, shape, run.pt_weight > 0, run.dropout_d) + specs_problems(run)
         if run.entropy_weight < 0 or (run.entropy_weight > 0 and not 1 <= setup.entropy_k < setup.batch_size):
             found.append(f"entropy_weight must be >= 0 and needs batch_size > entropy_k >= 1 (neighbours in the batch), "
                          f"got {run.entropy_weight} with batch_size {setup.batch_size} and entropy_k {setup.entropy_k}")
@@ -185,6 +185,18 @@ def expand(name: str, experiment: dict, checkpoint_every: int) -> list[tuple[Set
             raise ValueError(f"experiment {name}, run {run.run_id}: " + "; ".join(found))
         pairs.append((setup, run))
     return pairs
+
+
+def specs_problems(run: Run) -> list[str]:
+    """Why a run's loss or f cannot be made (an unknown name, a parameter its class does not take, a value
+    it refuses): checked against the registries, the plugins' included, without torch."""
+    found = []
+    for registry, spec in ((losses, run.loss), (nonlinearities, run.f)):
+        try:
+            registry.make(spec)
+        except (ValueError, TypeError) as err:
+            found.append(str(err))
+    return found
 
 
 def shards(config: dict) -> list[Shard]:
@@ -212,7 +224,8 @@ def job_params(shard: Shard, train: dict) -> dict:
                          "run_dirs": [shard.run_dir(r) for r in b.runs],
                          "checkpoint": paths.checkpoint(shard.experiment, shard.name, i)}
                         for i, b in enumerate(shard.batches)],
-            "device": train["device"], "concurrent": train["concurrent_batches"]}
+            "device": train["device"], "concurrent": train["concurrent_batches"],
+            "live": paths.live_view(shard.experiment) if train.get("live_view") else None}
 
 
 def score_settings(evaluation: dict) -> dict:

@@ -14,6 +14,13 @@ GRID_SEARCH = f"{RESULTS}/grid_search"
 TITLE_QUESTION = f"{RESULTS}/title_question"
 
 
+LIVE = "logs/live"  # the live view's TensorBoard logs (energygan.study.live): not results, never tracked or kept
+
+
+def live_view(experiment: str) -> str:
+    return f"{LIVE}/{experiment}"
+
+
 def run_dir(experiment: str, run_id: str) -> str:
     return f"{RESULTS}/{experiment}/runs/{run_id}"
 

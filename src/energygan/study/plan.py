@@ -69,15 +69,19 @@ def step_cost(setup: Setup) -> dict:
 
 def load_config(configfiles: list[str], default: str = "config/config.yaml",
                 schema: str = "workflow/schemas/config.schema.yaml") -> dict:
-    """The config Snakemake would run: each --configfile merged over the default, then validated."""
+    """The config Snakemake would run: each --configfile merged over the default, then validated, its plugins
+    loaded."""
     import yaml
     from snakemake.utils import update_config, validate
+
+    from energygan import plugins
     config = {}
     for path in [default, *configfiles]:
         if not Path(path).is_file():
             raise FileNotFoundError(f"config file {path} not found (run energygan plan in the repository's root)")
         update_config(config, yaml.safe_load(Path(path).read_text()) or {})
     validate(config, schema)
+    plugins.load(config.get("plugins", []))
     return config
 
 

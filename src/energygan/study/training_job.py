@@ -67,7 +67,8 @@ class BatchJob:
     its runs' folders once done."""
 
     def __init__(self, setup: Setup, runs: list[Run], run_dirs: list[str], checkpoint: str, data, device: str,
-                 label: str = ""):
+                 label: str = "", live: str | None = None):
+        """`live`: the folder of the experiment's live view (energygan.study.live), or None where it is off."""
         self.runs, self.run_dirs, self.checkpoint, self.label = runs, run_dirs, checkpoint, label
         self.t0 = time.time()
         self.trainer = Trainer(setup, runs, data, device)
@@ -79,11 +80,18 @@ class BatchJob:
         with self._on_stream():
             self.trainer.resume(checkpoint)
         self.resumed_at = self.trainer.progress.step
+        self.live = None
+        if live is not None:
+            from energygan.study.live import LiveView
+            self.live = LiveView(self.trainer, live, self.resumed_at)
 
     def _on_stream(self):
         return torch.cuda.stream(self.stream) if self.stream is not None else contextlib.nullcontext()
 
-    def _keep_snapshot(self, trainer: Trainer) -> None:
+    def _after_step(self, trainer: Trainer) -> None:
+        """A snapshot where one is due, and the live view's scalars and samples."""
+        if self.live is not None:
+            self.live.after_step()
         if trainer.progress.step in self.snapshot_steps:
             for k, run_dir in enumerate(self.run_dirs):
                 runfolder.write_snapshot(run_dir, trainer.progress.step, generators(trainer, k),
@@ -95,7 +103,7 @@ class BatchJob:
 
     def tick(self) -> None:
         with self._on_stream():
-            self.trainer.tick(self.checkpoint, self._keep_snapshot, self.label)
+            self.trainer.tick(self.checkpoint, self._after_step, self.label)
 
     def finish(self, env: dict) -> dict:
         """Write every run's folder (see energygan.study.runfolder), then drop the checkpoint; the batch's line
@@ -115,6 +123,8 @@ class BatchJob:
                                                  samples[k], means, trainer.curves(k), manifest)
         if Path(self.checkpoint).exists():
             os.remove(self.checkpoint)
+        if self.live is not None:
+            self.live.close()
         trained = trainer.progress.step - self.resumed_at
         return {"setup": asdict(trainer.setup), "runs": len(self.runs), "resumed_at": self.resumed_at,
                 "steps_trained": trained, "diverged": trainer.progress.status.count("diverged"),
@@ -122,12 +132,12 @@ class BatchJob:
 
 
 def train_shard(batches: list[dict], prepared_dir: str | None, device: str = "auto", concurrent: int = 1,
-                record: str | None = None) -> None:
+                record: str | None = None, live: str | None = None) -> None:
     """One job: its batches, each {setup, runs, run_dirs, checkpoint} as JSON, up to `concurrent` at a
     time; a finished batch's place goes to the next one. The batches share one copy of their data.
     `record`: where the job's record goes once every run's folder is written: the device, and per batch
     its runs, the steps trained in this job, its wall time and run-steps per second (what the cost plan
-    estimates, measured)."""
+    estimates, measured). `live`: the experiment's live-view folder, or None."""
     t0 = time.time()
     device = resolve_device(device)
     env = environment(device)
@@ -143,7 +153,7 @@ def train_shard(batches: list[dict], prepared_dir: str | None, device: str = "au
             label = f"batch {i + 1}/{len(batches)}: " if len(batches) > 1 else ""
             print(f"{label or 'batch: '}{len(batch['runs'])} runs", file=sys.stderr)
             running.append((i, BatchJob(setup, [Run(**r) for r in batch["runs"]], batch["run_dirs"],
-                                        batch["checkpoint"], data[setup.dataset], device, label)))
+                                        batch["checkpoint"], data[setup.dataset], device, label, live)))
         for i, job in list(running):
             if job.done:
                 lines[i] = {**job.finish(env), "run_dirs": batches[i]["run_dirs"]}

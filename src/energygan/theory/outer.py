@@ -121,10 +121,35 @@ def outer_loop(p: dict, theta: list, loss_specs: list, f_specs: list, mc_samples
                 continue
             rows.append(_measure(row, f, s_star, theta, eps_grid, eps_weights, eps_mc,
                                  claimed.get((row["loss"], row["f"]))))
+    rows += [_envelope_row(spec, P, theta, eps_grid, eps_weights) for spec in loss_specs
+             if not losses_mod.REGISTRY.built_in(parse(spec)[0])]
     row, learned = _learned_hinge_row(P, Q0, theta, learned_hinge, eps_grid, eps_weights, eps_mc,
                                       claimed, seed)
     rows.append(row)
     return pd.DataFrame(rows), learned
+
+
+def _envelope_row(spec, P, theta, eps_grid, eps_weights) -> dict:
+    """A plugin loss's identity that holds only where its claimed s* is the inner loop's optimum (the envelope
+    theorem): the minimax generator f = -l2, with s held at s*, follows the gradient of D(theta) = -min_s
+    E_P l1(s) + E_Q l2(s), taken here by quadrature with s* recomputed at each theta."""
+    loss = losses_mod.make(spec)
+    x = dv.grid()
+
+    def divergence(Q):
+        p, q = density(P, x), density(Q, x)
+        s = loss.optimum(p, q)
+        integrand = p * loss.real(s) + q * loss.fake(s)
+        return -dv.integrate(torch.where(torch.isfinite(integrand), integrand, torch.zeros_like(integrand)), x)
+    row = {"loss": label(spec), "f": "minimax (-l2)", "s": "envelope", "divergence": "-min_s L(s) (envelope)"}
+    value, grad, _ = pathwise(lambda s: -loss.fake(s), _optimum_fixed_at(loss, P, gaussian(*theta)), theta,
+                              eps_grid, eps_weights)
+    target = central_difference(divergence, theta)
+    row.update(value_quadrature=value, grad_mu=grad[0].item(), grad_sigma=grad[1].item(),
+               target_grad_mu=target[0].item(), target_grad_sigma=target[1].item(), factor_claimed=1.0,
+               factor_fitted=(grad @ target / (target @ target)).item() if target.norm() > 0 else float("nan"),
+               grad_cosine=_cosine(grad, target), grad_abs_error=(grad - target).norm().item())
+    return row
 
 
 def _optimum_fixed_at(loss, P, Q0) -> Callable:
