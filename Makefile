@@ -8,7 +8,7 @@ FIDELITY_VENV := .venv-fidelity
 FIDELITY_STAMP := $(FIDELITY_VENV)/.installed
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: run restore test test-core test-fidelity report-check clean-venv
+.PHONY: run restore lint test test-core test-fidelity report-check clean-venv
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ restore: $(STAMP)
 # a documented check of the rendered report (needs Chromium: apt-get install chromium)
 report-check: $(STAMP)
 	energygan check-report --in results/report.html --out results/report-screenshot.png
+
+# the ecosystem's checkers: Ruff on the Python (rules in pyproject.toml) and Snakemake's own linter on the workflow
+lint: $(STAMP)
+	ruff check src tests benchmarks examples
+	snakemake --lint
 
 test: test-core test-fidelity
 

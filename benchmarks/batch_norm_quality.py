@@ -30,8 +30,8 @@ from energygan.engine import architectures
 from energygan.engine.spec import Run, Setup
 from energygan.engine.training import Trainer
 
-SETUP = dict(dataset="mnist", discriminator="mlp", z_dim=32, n_layer_g=3, size_g=256, n_layer_d=3, size_d=128,
-             batch_size=64, log_every=10 ** 6, checkpoint_every=10 ** 9)
+SETUP = {"dataset": "mnist", "discriminator": "mlp", "z_dim": 32, "n_layer_g": 3, "size_g": 256, "n_layer_d": 3,
+         "size_d": 128, "batch_size": 64, "log_every": 10 ** 6, "checkpoint_every": 10 ** 9}
 
 
 def conventional(mode: str, steps: int, lr: float, seed: int, images: torch.Tensor, one_batch: bool) -> nn.Module:
@@ -64,7 +64,8 @@ def conventional(mode: str, steps: int, lr: float, seed: int, images: torch.Tens
         opt_d.step()
         fake = G(torch.randn(batch, SETUP["z_dim"]))
         if one_batch:
-            s_fake = D(torch.cat([images[torch.randint(len(images), (batch,))].float().div(255).flatten(1), fake]))[batch:]
+            real = images[torch.randint(len(images), (batch,))].float().div(255).flatten(1)
+            s_fake = D(torch.cat([real, fake]))[batch:]
         else:
             s_fake = D(fake)
         g_loss = F.softplus(s_fake).mean()
@@ -113,7 +114,8 @@ def main() -> None:
                 log_probs, features = evaluation.classify(classifier, generate(z))
             scores = evaluation.image_scores(log_probs, features, reference, 0.1)
             rows.append({"batch_norm": mode, "implementation": implementation, "seed": seed, "steps": args.steps,
-                         "lr": args.lr, **{k: scores[k] for k in ("inception_score", "frechet_distance", "classes_covered")},
+                         "lr": args.lr,
+                         **{k: scores[k] for k in ("inception_score", "frechet_distance", "classes_covered")},
                          "wall_s": round(time.time() - t0, 1)})
             print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
     table = pd.DataFrame(rows)

@@ -45,14 +45,18 @@ from energygan.engine import optimizers, step, training
 from energygan.engine.spec import Run, Setup
 from energygan.study import plan
 
-ARCH = {"default": dict(dataset="mnist", z_dim=32, n_layer_g=3, size_g=256, n_layer_d=3, size_d=128),
-        "paper": dict(dataset="mnist", z_dim=100, n_layer_g=4, size_g=800, n_layer_d=3, size_d=512),
-        "toy": dict(dataset="ring8", z_dim=8, n_layer_g=3, size_g=64, n_layer_d=3, size_d=64),  # the 2D mixtures' nets
-        # paper.yaml's GAN grid (batch normalization): its largest architecture and one from its middle
-        "grid_large": dict(dataset="mnist", z_dim=100, n_layer_g=5, size_g=3200, n_layer_d=5, size_d=1024, batch_norm=True),
-        "grid_mid": dict(dataset="mnist", z_dim=100, n_layer_g=3, size_g=1600, n_layer_d=3, size_d=512, batch_norm=True),
-        "dcgan32": dict(dataset="mnist32", generator="dcgan", discriminator="dcgan", z_dim=32, n_layer_g=4, size_g=16,
-                        n_layer_d=4, size_d=16, batch_norm=True)}  # the default config's convolutional comparison
+ARCH = {"default": {"dataset": "mnist", "z_dim": 32, "n_layer_g": 3, "size_g": 256, "n_layer_d": 3, "size_d": 128},
+        "paper": {"dataset": "mnist", "z_dim": 100, "n_layer_g": 4, "size_g": 800, "n_layer_d": 3, "size_d": 512},
+        # the 2D mixtures' nets
+        "toy": {"dataset": "ring8", "z_dim": 8, "n_layer_g": 3, "size_g": 64, "n_layer_d": 3, "size_d": 64},
+        # paper.yaml's GAN grid (batch normalization in G, as its runs): its largest architecture and one mid-sized
+        "grid_large": {"dataset": "mnist", "z_dim": 100, "n_layer_g": 5, "size_g": 3200, "n_layer_d": 5, "size_d": 1024,
+                       "batch_norm": "generator"},
+        "grid_mid": {"dataset": "mnist", "z_dim": 100, "n_layer_g": 3, "size_g": 1600, "n_layer_d": 3, "size_d": 512,
+                     "batch_norm": "generator"},
+        # the default config's convolutional comparison
+        "dcgan32": {"dataset": "mnist32", "generator": "dcgan", "discriminator": "dcgan", "z_dim": 32, "n_layer_g": 4,
+                    "size_g": 16, "n_layer_d": 4, "size_d": 16, "batch_norm": "both"}}
 
 
 def fixed_data(dataset: str):
@@ -66,14 +70,14 @@ def fixed_data(dataset: str):
 def plain_gan(arch, device, shape):
     def mlp(widths, act):
         layers = []
-        for a, b in zip(widths, widths[1:]):
+        for a, b in itertools.pairwise(widths):
             layers += [nn.Linear(a, b), act()]
         return nn.Sequential(*layers[:-1]).to(device)
 
     def dcgan(channels, transposed):
         """DCGAN's nets as energygan.engine.convnets builds them, in torch.nn layers."""
         layers, last = [], len(channels) - 2
-        for i, (a, b) in enumerate(zip(channels, channels[1:])):
+        for i, (a, b) in enumerate(itertools.pairwise(channels)):
             outer = i == 0 if transposed else i == last          # G's first and D's last: 4x4 <-> 1x1
             normed = i != last if transposed else 0 < i < last
             layers.append((nn.ConvTranspose2d if transposed else nn.Conv2d)(a, b, 4, 1 if outer else 2,
@@ -129,7 +133,8 @@ def timed(fn, rounds, device, warmup=1):
 
 
 def side_by_side(setup, k, n, data, device):
-    """One round: a step of each of n trainers of k runs, each on its own CUDA stream (as energygan.study.training_job)."""
+    """One round: a step of each of n trainers of k runs, each on its own CUDA stream (as
+    energygan.study.training_job)."""
     trainers = [training.Trainer(setup, [Run(f"r{i}_{j}", seed=i * k + j) for j in range(k)], data, device)
                 for i in range(n)]
     streams = [torch.cuda.Stream() if device.startswith("cuda") else None for _ in trainers]
@@ -159,7 +164,8 @@ def whole_job(args, worker: str, k: int) -> float:
     """Seconds for a job of --processes steps from process start: `loop` (one run) or `engine` (k runs)."""
     t0 = time.perf_counter()
     subprocess.run([sys.executable, __file__, "--worker", worker, "--runs", str(k), "--arch", args.arch,
-                    "--device", args.device, "--batch", str(args.batch), "--processes", str(args.processes)], check=True)
+                    "--device", args.device, "--batch", str(args.batch), "--processes", str(args.processes)],
+                   check=True)
     return time.perf_counter() - t0
 
 
@@ -187,7 +193,8 @@ def calibration_row(args, setup, k, concurrent, run_steps_per_s) -> None:
     else:
         name, memory = f"cpu ({torch.get_num_threads()} threads, {platform.machine()})", 0.0
     row = {"device": args.device, "device_name": name, "memory_gb": round(memory, 1), "arch": args.arch, "K": k,
-           "concurrent": concurrent, "flops_per_run_step": plan.step_cost(setup)["flops"], "run_steps_per_s": run_steps_per_s}
+           "concurrent": concurrent, "flops_per_run_step": plan.step_cost(setup)["flops"],
+           "run_steps_per_s": run_steps_per_s}
     path = Path(args.calibrate)
     table = pd.concat([plan.read_calibration(path), pd.DataFrame([row])]) if path.exists() else pd.DataFrame([row])
     files.write_csv(table, path)
@@ -202,9 +209,11 @@ def main():
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--reuse-fake", action="store_true", help="the engine's G step reuses the D step's fake batch")
     parser.add_argument("--precision", default="fp32", help="the engine's precision (energygan.engine.precision)")
-    parser.add_argument("--calibrate", metavar="CSV", help="append the engine's measured rows to this calibration table")
+    parser.add_argument("--calibrate", metavar="CSV",
+                        help="append the engine's measured rows to this calibration table")
     parser.add_argument("--concurrent", type=int, nargs="+", default=[1], help="batches of K runs side by side")
-    parser.add_argument("--processes", type=int, metavar="STEPS", help="whole jobs of STEPS steps, process start included")
+    parser.add_argument("--processes", type=int, metavar="STEPS",
+                        help="whole jobs of STEPS steps, process start included")
     parser.add_argument("--adam", nargs="+", choices=["engine", "fused", "elementwise"], default=["engine"],
                         help="the engine's Adam kernels: its own rule, or forced (calibration rows: engine only)")
     parser.add_argument("--worker", choices=["loop", "engine"], help=argparse.SUPPRESS)
@@ -221,8 +230,8 @@ def main():
         setup = Setup(**arch, batch_size=args.batch, steps=10 ** 9, reuse_fake=args.reuse_fake,
                                precision=args.precision)
         gans = [plain_gan(arch, args.device, spec.shape) for _ in range(k)]
-        loop = timed(lambda: [plain_step(gan, data, args.batch, arch["z_dim"], args.device, spec.activate)
-                              for gan in gans], max(1, args.rounds // 2), args.device)
+        loop = timed(lambda gans=gans: [plain_step(gan, data, args.batch, arch["z_dim"], args.device, spec.activate)
+                                        for gan in gans], max(1, args.rounds // 2), args.device)
         for n, adam in itertools.product(args.concurrent, args.adam):
             with adam_kernel(adam, args.device):
                 round_ = side_by_side(setup, k, n, data, args.device)
@@ -234,8 +243,8 @@ def main():
             if args.calibrate and adam == "engine":
                 calibration_row(args, setup, k, n, row["batched_run_steps_per_s"])
             print(f"K={k:4d} x {n:2d} side by side, Adam {adam:11s}  batched {row['batched_run_steps_per_s']:9.1f} "
-                  f"run-steps/s   loop {row['loop_run_steps_per_s']:9.1f} run-steps/s   speed-up {row['speedup']:6.2f}x",
-                  flush=True)
+                  f"run-steps/s   loop {row['loop_run_steps_per_s']:9.1f} run-steps/s   "
+                  f"speed-up {row['speedup']:6.2f}x", flush=True)
             del round_  # its trainers' memory, before the next
     print(json.dumps(results))
 

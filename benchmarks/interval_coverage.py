@@ -112,7 +112,8 @@ def main() -> None:
                     continue
                 row = {"scenario": scenario, "units": units, "runs_per_unit": runs, "icc": icc,
                        "nominal": args.confidence,
-                       **simulate(scenario, units, runs, icc or 0.0, args.confidence, args.trials, args.resamples, units)}
+                       **simulate(scenario, units, runs, icc or 0.0, args.confidence, args.trials, args.resamples,
+                                  units)}
                 rows.append(row)
                 print(row, flush=True)
     table = pd.DataFrame(rows)

@@ -71,7 +71,8 @@ def parse_dry_run(text: str) -> list[dict]:
 def plan(configfiles: list[str], targets: list[str]) -> dict:
     """The config files (for the kept study's provenance) and the jobs the targets need here."""
     done = subprocess.run(["snakemake", "--dry-run", "--printshellcmds", "--cores", "1", *targets,
-                           *(["--configfile", *configfiles] if configfiles else [])], capture_output=True, text=True)
+                           *(["--configfile", *configfiles] if configfiles else [])],
+                          check=False, capture_output=True, text=True)
     if done.returncode:
         sys.exit(f"snakemake dry run failed:\n{done.stderr[-3000:]}")
     return {"configfiles": ["config/config.yaml", *configfiles], "jobs": parse_dry_run(done.stdout + done.stderr)}

@@ -23,16 +23,16 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import torch  # noqa: E402
-import yaml  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+import torch
+import yaml
 
-from energygan.analysis import evaluation, probes, scorers  # noqa: E402
-from energygan.data import datasets  # noqa: E402
-from energygan.engine import losses, models, saved  # noqa: E402
-from energygan.engine.spec import Run, Setup  # noqa: E402
-from energygan.engine.training import Trainer  # noqa: E402
+from energygan.analysis import evaluation, probes, scorers
+from energygan.data import datasets
+from energygan.engine import losses, models, saved
+from energygan.engine.spec import Run, Setup
+from energygan.engine.training import Trainer
 
 HERE = Path(__file__).parent
 RECIPES = HERE / "sweep_2d_ebgan.yaml"
@@ -80,7 +80,8 @@ def score(trainer: Trainer, config: dict) -> tuple[list[dict], list]:
     rows, samples = [], []
     for k, run in enumerate(trainer.runs):
         generate, discrepancy = one_run(trainer, k)
-        noise = evaluation.evaluation_noise(evaluation_settings["samples"], trainer.setup.z_dim, evaluation_settings["seed"])
+        noise = evaluation.evaluation_noise(evaluation_settings["samples"], trainer.setup.z_dim,
+                                            evaluation_settings["seed"])
         x = generate(noise)
         row = {"seed": run.seed, "status": trainer.progress.status[k]}
         if torch.isfinite(x).all():
@@ -89,8 +90,9 @@ def score(trainer: Trainer, config: dict) -> tuple[list[dict], list]:
                        kl_p_q=scores["kl_p_q"],
                        works=scorers.of(dataset).works(scores, floor, {"modes": len(data.means)}))
             with torch.no_grad():
-                probed, _ = probes.probe_mixture(discrepancy, generate, losses.make(run.loss), data, trainer.setup.z_dim,
-                                                 probe_settings, evaluation_settings["seed"], run.entropy_weight or 1.0)
+                probed, _ = probes.probe_mixture(discrepancy, generate, losses.make(run.loss), data,
+                                                 trainer.setup.z_dim, probe_settings, evaluation_settings["seed"],
+                                                 run.entropy_weight or 1.0)
             row.update(rho_energy=probed.get("plane_energy_spearman", math.nan),
                        rho_energy_difference=probed.get("plane_energy_difference_spearman", math.nan))
         rows.append(row)
@@ -174,7 +176,8 @@ def table() -> pd.DataFrame:
     summary["rho_energy_median_working"] = rho.median()
     summary = summary.reset_index()
     summary.insert(2, "changes", [json.dumps({k: v for part in ("setup", "run")
-                                              for k, v in spec["recipes"][r].get(part, {}).items()}) + f" on {spec['recipes'][r]['base']}"
+                                              for k, v in spec["recipes"][r].get(part, {}).items()})
+                                  + f" on {spec['recipes'][r]['base']}"
                                   for r in summary["recipe"]])
     return summary
 

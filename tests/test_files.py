@@ -149,7 +149,7 @@ def test_the_command_line_reports_a_bad_file_by_name_without_a_traceback(good, t
     settings = {"dataset": "ring8", "run_dirs": [str(run_dir)],
                 "settings": score_settings(samples=64, seed=0, batch_size=64)}
     done = subprocess.run([sys.executable, "-m", "energygan", "evaluate", "--params", json.dumps(settings)],
-                          capture_output=True, text=True)
+                          check=False, capture_output=True, text=True)
     assert done.returncode == 1
     assert done.stderr.startswith(f"energygan evaluate: error: {run_dir / 'generator.pt'} is truncated")
     assert "Traceback" not in done.stderr
@@ -168,11 +168,11 @@ with files.atomic_path(sys.argv[1]) as part:
 
 def test_a_job_killed_while_writing_leaves_no_file_under_the_output_name(tmp_path):
     target = tmp_path / "generator.pt"
-    done = subprocess.run([sys.executable, "-c", KILL_WHILE_WRITING, str(target)])
+    done = subprocess.run([sys.executable, "-c", KILL_WHILE_WRITING, str(target)], check=False)
     assert done.returncode == -signal.SIGKILL
     assert not target.exists()
     # what it had written lies under a hidden temporary name, which DVC ignores (.dvcignore)
-    assert [p.name for p in tmp_path.iterdir()][0].startswith(".generator.pt.")
+    assert next(tmp_path.iterdir()).name.startswith(".generator.pt.")
 
 
 def test_every_writer_goes_through_an_atomic_rename():
@@ -183,8 +183,10 @@ def test_every_writer_goes_through_an_atomic_rename():
     found = {(path.name, line.strip()) for path in (REPO / "src/energygan").rglob("*.py") if path.name != "files.py"
              for line in path.read_text().splitlines() if in_place.search(line)}
     assert found == {
-        ("mnist.py", 'req.write_text(f"{package}=={version} --hash=sha256:{sha256}\\n")'),  # pip's input, in a temporary folder
-        ("lsun.py", 'np.save(folder / f"shard-{index:05d}.npy", np.stack(images))'),  # a staging folder, moved into place whole
+        # pip's input, in a temporary folder
+        ("mnist.py", 'req.write_text(f"{package}=={version} --hash=sha256:{sha256}\\n")'),
+        # a staging folder, moved into place whole
+        ("lsun.py", 'np.save(folder / f"shard-{index:05d}.npy", np.stack(images))'),
     }
 
 
@@ -271,10 +273,11 @@ def test_a_full_disk_is_named_on_a_really_small_filesystem(tmp_path):
     """A 64 kB tmpfs, mounted in a user namespace of its own (no root needed, where the kernel allows them)."""
     mount = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
              'mount -t tmpfs -o size=64k tmpfs "$0" && exec "$@"', str(tmp_path)]
-    if shutil.which("unshare") is None or subprocess.run([*mount, "true"], capture_output=True).returncode != 0:
+    if shutil.which("unshare") is None or subprocess.run([*mount, "true"], check=False,
+                                                           capture_output=True).returncode != 0:
         pytest.skip("no user namespaces to mount a small tmpfs in")
     done = subprocess.run([*mount, sys.executable, "-c", FILL_A_SMALL_DISK, str(tmp_path)],
-                          capture_output=True, text=True)
+                          check=False, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     folder = tmp_path / "results"
     assert json.loads(done.stdout) == {
@@ -286,7 +289,6 @@ def test_a_full_disk_is_named_on_a_really_small_filesystem(tmp_path):
 def test_a_missing_input_read_inside_a_write_keeps_its_own_error(tmp_path):
     """Only the write is the atomic path's to name: an input the block reads and cannot find says which input."""
     from energygan import files
-    with pytest.raises(FileNotFoundError) as raised:
-        with files.atomic_path(tmp_path / "out.txt"):
-            open(tmp_path / "missing_input.txt")
+    with pytest.raises(FileNotFoundError) as raised, files.atomic_path(tmp_path / "out.txt"):
+        (tmp_path / "missing_input.txt").read_bytes()
     assert raised.value.filename == str(tmp_path / "missing_input.txt") and list(tmp_path.iterdir()) == []

@@ -10,8 +10,8 @@ from tests.conftest import REPO
 
 PACKAGE = REPO / "src" / "energygan"
 # bottom to top: a module may import from its own layer's package and from the layers below
-LAYERS = [{"files", "registry", "rng", "plugins"}, {"data"}, {"engine"}, {"report"}, {"study"}, {"analysis"}, {"theory"},
-          {"cli", "__main__"}]
+LAYERS = [{"files", "registry", "rng", "plugins"}, {"data"}, {"engine"}, {"report"}, {"study"}, {"analysis"},
+          {"theory"}, {"cli", "__main__"}]
 
 
 def module_name(path: Path) -> str:
@@ -29,7 +29,8 @@ def imports(path: Path, name: str) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1]
+                                + ([base] if base else []))
             if base.split(".")[0] != "energygan":
                 continue
             for alias in node.names:

@@ -93,7 +93,8 @@ def test_a_plugin_that_does_not_import_is_refused_with_the_fix(tmp_path):
 
 def test_a_loss_without_an_optimum_is_refused_naming_the_module(tmp_path):
     with pytest.raises(RegistryError, match=r"energygan_plugin_no_optimum registers loss 'mine' without \['optimum'\]: "
-                                            r"every loss states .* closed-form optimum s\*\(p, q\).*; add optimum to it"):
+                                            r"every loss states .* closed-form optimum s\*\(p, q\).*; "
+                                            r"add optimum to it"):
         plugins.load([plugin(tmp_path, optimum="", file="no_optimum.py")])
 
 

@@ -61,8 +61,8 @@ def train(inputs, outputs, batches, device, concurrent=1, live=None):
     """Train one shard: each batch's runs together, up to `concurrent` batches side by side; inputs[0]: the
     dataset's prepared folder, if it has one; outputs[0]: the job's record (trained.json), if asked for."""
     from energygan.study import training_job
-    training_job.train_shard(batches, inputs[0] if inputs else None, device, concurrent, outputs[0] if outputs else None,
-                             live)
+    training_job.train_shard(batches, inputs[0] if inputs else None, device, concurrent,
+                             outputs[0] if outputs else None, live)
 
 
 # --- evaluation and summary --------------------------------------------------------------------

@@ -8,7 +8,8 @@ A spec is a name (`"softplus"`) or a mapping with parameters (`{"name": "power",
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class RegistryError(ValueError):

@@ -12,8 +12,9 @@ from energygan.analysis import evaluation, fidelity
 
 try:  # PyPI's torchvision does not load beside the CPU build of torch 2.13.0 (RuntimeError, not ImportError)
     from tests.fidelity_extractor import NAME, PooledFeatures, pooled_features
-except Exception as err:  # noqa: BLE001
-    NAME, REASON = None, f"torch-fidelity does not import here ({type(err).__name__}); make test runs it in .venv-fidelity"
+except Exception as err:  # noqa: BLE001 (whatever breaks the import skips these tests)
+    NAME, REASON = None, (f"torch-fidelity does not import here ({type(err).__name__}); "
+                          "make test runs it in .venv-fidelity")
 
 needs_fidelity = pytest.mark.skipif(NAME is None, reason=REASON if NAME is None else "")
 
@@ -67,7 +68,8 @@ def test_a_scorer_extracts_the_reference_features_once(monkeypatch):
 @needs_fidelity
 def test_missing_inception_weights_are_refused_by_name(tmp_path):
     missing = tmp_path / "weights-inception.pth"
-    with pytest.raises(fidelity.FidelityError, match="evaluation.fidelity.inception_weights: .*weights-inception.pth does not exist"):
+    with pytest.raises(fidelity.FidelityError,
+                       match="evaluation.fidelity.inception_weights: .*weights-inception.pth does not exist"):
         fidelity.scores(images(4, 1), images(4, 2), {**SETTINGS, "feature_extractor": fidelity.INCEPTION,
                                                       "inception_weights": str(missing)})
 

@@ -11,8 +11,8 @@ def runs_table(rows):
     """rows: (experiment, pt_weight, n_layer_g, n_layer_d, status, score); the architecture is the two depths
     (widths fixed), a run works from a score of 3 on, and a score of exactly 1 marks its discriminator dead."""
     table = pd.DataFrame(rows, columns=["experiment", "pt_weight", "n_layer_g", "n_layer_d", "status", "ebgan_score"])
-    return table.assign(frechet_distance=100.0 - table["ebgan_score"].fillna(0), optim_d="adam", optim_g="adam", lr=0.001,
-                        size_g=100, size_d=32, dropout_d=False, seed=0,
+    return table.assign(frechet_distance=100.0 - table["ebgan_score"].fillna(0), optim_d="adam", optim_g="adam",
+                        lr=0.001, size_g=100, size_d=32, dropout_d=False, seed=0,
                         works=table["ebgan_score"] >= 3, d_dead=table["ebgan_score"] == 1)
 
 
@@ -59,7 +59,8 @@ def test_claims_compare_families_with_diverged_runs_below_every_score():
 def test_a_verdict_needs_architectures_and_working_runs_on_both_sides():
     # A: 4 architectures x 2 runs, all working, far above B (4 architectures, 2 of 8 runs working)
     rows = [("eb", 0.0, g, d, "ok", 5.0 + g) for g in (2, 3) for d in (2, 3) for _ in range(2)]
-    rows += [("gan", 0.0, g, d, "ok", 3.0 if (g, d) == (2, 2) else 0.5) for g in (2, 3) for d in (2, 3) for _ in range(2)]
+    rows += [("gan", 0.0, g, d, "ok", 3.0 if (g, d) == (2, 2) else 0.5)
+             for g in (2, 3) for d in (2, 3) for _ in range(2)]
     runs = grid_search.family_runs(runs_table(rows), {"GAN": {"experiment": "gan"},
                                                      "EBGAN": {"experiment": "eb", "where": {"pt_weight": 0.0}},
                                                      "EBGAN-PT": {"experiment": "eb", "where": {"pt_weight": 0.1}}})

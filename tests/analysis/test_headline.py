@@ -16,8 +16,8 @@ def runs_table():
             rows.append({"experiment": "mnist_x", "dataset": "mnist", "loss": loss, "f": f, "seed": seed,
                          "status": "diverged" if np.isnan(fd) else "ok", "frechet_distance": fd, "kl_p_q": np.nan,
                          "works": fd < 12, "d_dead": loss == "hinge" and not np.isnan(fd)})
-    rows += [{"experiment": "ring", "dataset": "ring8", "loss": "logistic", "f": "identity", "seed": 0, "status": "diverged",
-              "frechet_distance": np.nan, "kl_p_q": np.nan, "works": False, "d_dead": None}]
+    rows += [{"experiment": "ring", "dataset": "ring8", "loss": "logistic", "f": "identity", "seed": 0,
+              "status": "diverged", "frechet_distance": np.nan, "kl_p_q": np.nan, "works": False, "d_dead": None}]
     return pd.DataFrame(rows)
 
 

@@ -8,7 +8,8 @@ from energygan.analysis import probes
 from energygan.data import datasets
 from energygan.engine import losses
 
-SETTINGS = {"plane": {"extent": 2.0, "points": 41}, "samples": 200, "kde_samples": 300, "seed": 7, "figure_f": "identity"}
+SETTINGS = {"plane": {"extent": 2.0, "points": 41}, "samples": 200, "kde_samples": 300, "seed": 7,
+            "figure_f": "identity"}
 DATA = datasets.load("ring8")
 
 
@@ -163,3 +164,30 @@ def test_the_probe_job_trains_a_fresh_d_of_each_kind_at_the_frozen_q_of_each_wor
             assert values[:2].notna().all() and values[2:].isna().all(), (kind, column)
     assert table["plane_energy_spearman"].notna().all()  # every run's own D is probed
     assert table["spread_in_margins"].notna().all()  # the hinge's Theorem 2 scale
+
+
+def test_the_probe_job_trains_fresh_ds_at_a_frozen_q_on_mnist_too(tmp_path):
+    """The image probes (AUROC against off-manifold inputs) of a run's own D and of each fresh kind at its Q."""
+    from energygan import files
+    from energygan.engine.spec import Run, Setup
+    from energygan.study import runfolder, training_job
+    from tests.data.test_datasets import fake_mnist
+    prepared = tmp_path / "prepared"
+    prepared.mkdir()
+    fake_mnist(prepared, n=20)
+    setup = Setup(dataset="mnist", z_dim=4, n_layer_g=2, size_g=16, n_layer_d=2, size_d=16, batch_size=8, steps=10,
+                  log_every=5, checkpoint_every=10)
+    run_dir = str(tmp_path / "run")
+    training_job.train_batch(setup, [Run("r", seed=0, loss="logistic", f="softplus", lr=1e-3)], [run_dir],
+                             str(tmp_path / "ck.pt"), str(prepared), "cpu")
+    files.write_json({"status": "ok", "samples": 20, "eval_seed": 1234, "works": True, "d_dead": False},
+                     f"{run_dir}/{runfolder.METRICS}")
+    kinds = {"logistic GAN": {"discriminator": "mlp", "n_layer_d": 2, "size_d": 8, "loss": "logistic"},
+             "EBGAN": {"discriminator": "autoencoder", "energy": "l2_norm", "n_layer_d": 2, "size_d": 8,
+                       "loss": {"name": "hinge", "margin": 10}}}
+    settings = {**SETTINGS, "samples": 20, "fixed_q": {"steps": 10, "batch_size": 8, "lr": 1e-3, "pool": 40,
+                                                       "every_checkpoint": False, "discriminators": kinds}}
+    table = probes.probe_experiment("m", [run_dir], settings, 1234, str(prepared), str(tmp_path / "probes.csv"),
+                                    str(tmp_path / "maps.png"))
+    for prefix in ("", "fixed_q_logistic_gan_", "fixed_q_ebgan_"):
+        assert 0 <= table.loc[0, f"{prefix}auroc_noise"] <= 1 and 0 <= table.loc[0, f"{prefix}auroc_samples"] <= 1

@@ -17,12 +17,12 @@ def test_a_saturated_discriminator_is_dead_and_one_flat_on_the_data_only_is_not(
     data = torch.randn(200, 2) * 0.1
     samples = torch.randn(200, 2) * 0.1
     noise = torch.rand(200, 2) * 6 - 3
-    saturated = lambda x: torch.nn.functional.softplus(-30 + x.sum(1))  # noqa: E731
+    saturated = lambda x: torch.nn.functional.softplus(-30 + x.sum(1))
     checks = quality.discriminator_checks(saturated, data, samples, noise, scale=1.0, dead_below=0.05)
     pooled = saturated(torch.cat([data, samples, noise])).double()
     assert checks["s_spread"] == pytest.approx(pooled.std().item())
     assert checks["d_dead"] and checks["s_spread"] < 1e-6
-    flat = lambda x: 4.0 + 10.0 * (x.norm(dim=1) > 1).float() * x.norm(dim=1)  # noqa: E731 (m = 10)
+    flat = lambda x: 4.0 + 10.0 * (x.norm(dim=1) > 1).float() * x.norm(dim=1)  # m = 10
     checks = quality.discriminator_checks(flat, data, samples, noise, scale=10.0, dead_below=0.05)
     assert checks["s_data"] == checks["s_samples"] == 4.0  # flat on the data: the theorem's equilibrium
     assert not checks["d_dead"] and checks["s_spread"] > 0.05
@@ -30,7 +30,7 @@ def test_a_saturated_discriminator_is_dead_and_one_flat_on_the_data_only_is_not(
 
 def test_the_gradient_check_is_the_mean_input_gradient_norm_of_s_at_the_samples_in_scale_units():
     w = torch.tensor([3.0, -4.0])
-    linear = lambda x: x @ w  # noqa: E731: the gradient of s is w everywhere, norm 5
+    linear = lambda x: x @ w  # the gradient of s is w everywhere, norm 5
     x = torch.randn(50, 2)
     checks = quality.discriminator_checks(linear, x, x, x, scale=2.0, dead_below=0.05)
     assert checks["s_gradient"] == pytest.approx(5.0 / 2.0)
@@ -47,16 +47,17 @@ def test_the_theorem_2_claim_counts_a_flat_equilibrium_d_and_leaves_a_saturated_
     from energygan.analysis import probes
     from energygan.analysis import title_question as tq
     data, noise = torch.rand(300, 784) * 0.1, torch.rand(300, 784)
-    saturated = lambda x: torch.nn.functional.softplus(-40 + x.sum(1) * 1e-3)  # noqa: E731
-    equilibrium = lambda x: 4.0 + 10.0 * torch.relu(x.mean(1) - 0.2)  # noqa: E731: flat where the data are
+    saturated = lambda x: torch.nn.functional.softplus(-40 + x.sum(1) * 1e-3)
+    equilibrium = lambda x: 4.0 + 10.0 * torch.relu(x.mean(1) - 0.2)  # flat where the data are
     rows = []
     for kind, s in (("saturated", saturated), ("equilibrium", equilibrium)):
         checks = quality.discriminator_checks(s, data, data, noise, scale=10.0, dead_below=0.05)
         spread = probes.flatness(s(data), torch.cat([s(data), s(noise)]))["spread_on_p"]
         for seed in range(4):
             rows.append({"experiment": "mnist_ebgan", "run_id": f"{kind}{seed}", "dataset": "mnist",
-                         "discriminator": "autoencoder", "loss_name": "hinge", "loss": "hinge_margin10", "f": "identity",
-                         "pt_weight": 0.0, "seed": seed, "status": "ok", "step": 10, "fraction": 1.0, "works": True,
+                         "discriminator": "autoencoder", "loss_name": "hinge", "loss": "hinge_margin10",
+                         "f": "identity", "pt_weight": 0.0, "seed": seed, "status": "ok", "step": 10, "fraction": 1.0,
+                         "works": True,
                          "d_dead": checks["d_dead"], "spread_in_margins": spread / 10, "gap_in_margins": 0.0})
         assert checks["d_dead"] == (kind == "saturated")
     spec = {"statistic": "spearman", "tolerances": {"tracks": 0.5, "no_better": 0.1, "better": 0.1, "flat": 0.1},

@@ -111,7 +111,7 @@ def test_paired_cluster_bootstrap_draws_the_pairs_of_an_architecture_together():
     for clusters, expected in ((([0, 0, 1, 1],), {0.0, 0.5, 1.0}), (None, {0.0, 0.25, 0.5, 0.75, 1.0})):
         seen = []
 
-        def statistic(x, y):
+        def statistic(x, y, seen=seen):
             seen.append(st.paired_superiority(x, y))
             return seen[-1]
         st.bootstrap_interval(statistic, (a, b), 0.9, 300, 0, clusters=clusters, paired=True)
@@ -120,7 +120,8 @@ def test_paired_cluster_bootstrap_draws_the_pairs_of_an_architecture_together():
 
 def test_the_relative_error_up_to_a_constant_ignores_a_shift_and_only_that():
     target, weights = np.array([0.0, 1.0, 3.0, 4.0]), np.array([1.0, 2.0, 1.0, 0.5])
-    assert st.weighted_relative_error(target + 5.0, target, weights, up_to_constant=True) == pytest.approx(0.0, abs=1e-12)
+    shifted = st.weighted_relative_error(target + 5.0, target, weights, up_to_constant=True)
+    assert shifted == pytest.approx(0.0, abs=1e-12)
     assert st.weighted_relative_error(target + 5.0, target, weights) > 1
     # 2 x target: off by (target - its weighted mean) after the best shift, so exactly 1
     assert st.weighted_relative_error(2 * target, target, weights, up_to_constant=True) == pytest.approx(1.0)
@@ -149,7 +150,7 @@ def test_the_difference_interval_is_welchs():
 def obuchowski_by_loops(a, b, la, lb, confidence):
     """Obuchowski's (1997) clustered AUC variance with every sum written as a loop, and Welch's interval."""
     from scipy.stats import t
-    psi = lambda x, y: 1.0 if x > y else 0.5 if x == y else 0.0  # noqa: E731
+    psi = lambda x, y: 1.0 if x > y else 0.5 if x == y else 0.0
     theta = sum(psi(x, y) for x in a for y in b) / (len(a) * len(b))
     terms = []
     for values, labels, other, flip in ((a, la, b, False), (b, lb, a, True)):
@@ -208,7 +209,8 @@ def test_t_intervals_of_correlation_means_and_differences_cover_within_two_point
     b = np.tanh(rng.normal(math.atanh(0.5), 0.2, (4000, units)))
     truth = np.tanh(np.random.default_rng(0).normal(math.atanh(0.8), 0.1, 2_000_000)).mean() - \
         np.tanh(np.random.default_rng(0).normal(math.atanh(0.5), 0.2, 2_000_000)).mean()
-    covered = np.mean([low <= truth <= high for low, high in (st.difference_interval(x, y, 0.95) for x, y in zip(a, b))])
+    covered = np.mean([low <= truth <= high
+                       for low, high in (st.difference_interval(x, y, 0.95) for x, y in zip(a, b))])
     assert abs(covered - 0.95) <= 0.02
 
 

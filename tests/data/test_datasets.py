@@ -68,11 +68,12 @@ def test_lsun_shards_are_read_through_memory_maps_with_counter_based_draws(tmp_p
 
 def test_lsun_shards_of_another_size_or_none_are_refused_by_name(tmp_path):
     shards(tmp_path / "small", [2], side=8)
-    with pytest.raises(files.FileError, match=r"small/shard-00000.npy holds images of shape \[8, 8, 3\].*lsun_bedroom trains on "
-                                              r"\[3, 64, 64\].*snakemake --cores all --force .*small"):
+    with pytest.raises(files.FileError, match=r"small/shard-00000.npy holds images of shape \[8, 8, 3\].*lsun_bedroom "
+                                              r"trains on \[3, 64, 64\].*snakemake --cores all --force .*small"):
         datasets.load("lsun_bedroom", tmp_path / "small")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(files.FileError, match=r"empty holds no shard-\*.npy; re-make it: snakemake --cores all --force .*empty"):
+    with pytest.raises(files.FileError,
+                       match=r"empty holds no shard-\*.npy; re-make it: snakemake --cores all --force .*empty"):
         datasets.load("lsun_bedroom", tmp_path / "empty")
 
 

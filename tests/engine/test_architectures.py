@@ -34,7 +34,8 @@ def test_settings_that_cannot_train_together_are_named():
     assert problems((1, 28, 28), discriminator="conv_autoencoder", n_layer_d=3) == [
         "discriminator: conv_autoencoder halves the side 3 times (n_layer_d), which 28 does not allow"]
     assert problems(PLANE, pull_away=True) == [
-        "pt_weight > 0 needs an autoencoder's code, but discriminator is mlp; use one of ['autoencoder', 'conv_autoencoder']"]
+        ("pt_weight > 0 needs an autoencoder's code, but discriminator is mlp; "
+         "use one of ['autoencoder', 'conv_autoencoder']")]
     assert problems(IMAGE32, dropout=True, discriminator="dcgan", n_layer_d=4) == [
         "dropout_d is implemented for ['autoencoder', 'mlp'], not for discriminator dcgan"]
     assert problems(PLANE, generator="vae") == ["unknown generator architecture 'vae'; known: ['dcgan', 'mlp']"]

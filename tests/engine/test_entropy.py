@@ -29,14 +29,16 @@ def test_the_estimate_is_the_formula_computed_point_by_point(k):
         points = x[run].tolist()
         kth = [sorted(math.dist(p, q) for j, q in enumerate(points) if j != i)[k - 1] for i, p in enumerate(points)]
         # d mean log rho_k + log(pi^(d/2) / Gamma(d/2 + 1)) + psi(7) - psi(k)
-        expected = 3 * sum(map(math.log, kth)) / 7 + 1.5 * math.log(math.pi) - math.lgamma(2.5) + digamma(7) - digamma(k)
+        expected = (3 * sum(map(math.log, kth)) / 7 + 1.5 * math.log(math.pi) - math.lgamma(2.5)
+                    + digamma(7) - digamma(k))
         assert entropy.kozachenko_leonenko(x, k)[run].item() == pytest.approx(expected, rel=1e-10, abs=1e-10)
 
 
 def test_close_pairs_far_from_the_origin_keep_their_distance():
     """Float32 points near (1e4, 1e4), a pair one float32 spacing (2^-10) apart: |a|^2 + |b|^2 - 2 a.b in float32
     rounds their distance to 0 (or to noise of order 10); differences in float64 give it exactly."""
-    x = torch.tensor([[[1e4, 1e4], [1e4 + 2 ** -10, 1e4], [1e4, 1e4 + 1.0], [1e4 + 3.0, 1e4 + 1.0]]], dtype=torch.float32)
+    x = torch.tensor([[[1e4, 1e4], [1e4 + 2 ** -10, 1e4], [1e4, 1e4 + 1.0], [1e4 + 3.0, 1e4 + 1.0]]],
+                     dtype=torch.float32)
     points = x[0].double().tolist()
     nearest = [min(math.dist(p, q) for j, q in enumerate(points) if j != i) for i, p in enumerate(points)]
     expected = 2 * sum(map(math.log, nearest)) / 4 + math.log(math.pi) + digamma(4) - digamma(1)
@@ -139,7 +141,8 @@ def test_the_regularised_generator_reaches_the_gibbs_optimum(k):
 
 
 def test_estimator_names_and_neighbours_are_checked():
-    with pytest.raises(ValueError, match=r"unknown entropy estimator 'kde'; known: \['kozachenko_leonenko', 'mean_shift'\]"):
+    with pytest.raises(ValueError,
+                       match=r"unknown entropy estimator 'kde'; known: \['kozachenko_leonenko', 'mean_shift'\]"):
         entropy.estimate(torch.zeros(1, 4, 2), "kde", 1)
     with pytest.raises(ValueError, match="with 4 neighbours needs a batch of more than 4 samples, got 4"):
         entropy.estimate(torch.randn(1, 4, 2), "mean_shift", 4)
@@ -159,7 +162,7 @@ def test_one_step_of_a_calibrated_run_matches_a_hand_computed_update():
     d0 = [(layer.weight.detach().clone(), layer.bias.detach().clone()) for layer in trainer.D.layers]
     trainer.step()
     key = torch.tensor([0])
-    s = lambda x, weights: plain_mlp(weights, x, lambda v: F.leaky_relu(v, 0.2)).squeeze(-1).square()  # noqa: E731
+    s = lambda x, weights: plain_mlp(weights, x, lambda v: F.leaky_relu(v, 0.2)).squeeze(-1).square()
     gw = [(wt[0].clone().requires_grad_(), bs[0].clone().requires_grad_()) for wt, bs in g0]
     dw = [(wt[0].clone().requires_grad_(), bs[0].clone().requires_grad_()) for wt, bs in d0]
     x_real = data.sample(key, 0, 4)[0]

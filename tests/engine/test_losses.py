@@ -54,7 +54,8 @@ def test_optimum_is_the_dense_search_minimiser(spec):
 def test_optimum_depends_on_the_density_ratio_only(spec):
     """The probes take s* from p and q scaled by max(p, q) at each point (energygan.analysis.probes.targets)."""
     loss = losses.make(spec)
-    p, q = torch.tensor([0.3, 2.0, 1e-3, 0.5], dtype=torch.float64), torch.tensor([0.9, 0.1, 4.0, 0.5], dtype=torch.float64)
+    p = torch.tensor([0.3, 2.0, 1e-3, 0.5], dtype=torch.float64)
+    q = torch.tensor([0.9, 0.1, 4.0, 0.5], dtype=torch.float64)
     for scale in (1e-200, 1e-3, 7.0, 1e150):
         assert torch.allclose(loss.optimum(scale * p, scale * q), loss.optimum(p, q), rtol=1e-12, atol=0)
 

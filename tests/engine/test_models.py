@@ -96,7 +96,8 @@ def test_batch_norm_normalises_each_run_with_its_own_statistics_like_torch_batch
             bn.weight.copy_(stacked.weight[k])
             bn.bias.copy_(stacked.bias[k])
     for _ in range(3):  # runs on very different scales: pooled statistics would show
-        x = torch.randn(3, 16, 4) * torch.tensor([1.0, 10.0, 0.1])[:, None, None] + torch.tensor([0.0, 5.0, -3.0])[:, None, None]
+        x = (torch.randn(3, 16, 4) * torch.tensor([1.0, 10.0, 0.1])[:, None, None]
+             + torch.tensor([0.0, 5.0, -3.0])[:, None, None])
         out = stacked(x)
         for k, bn in enumerate(alone):
             torch.testing.assert_close(out[k], bn(x[k]), atol=1e-5, rtol=1e-5)

@@ -23,8 +23,8 @@ def weights(trainer):
 
 
 AUTOENCODER = {"discriminator": "conv_autoencoder", "n_layer_d": 3}
-EBGAN_PT = [Run("pt", seed=2, loss={"name": "hinge", "margin": 1.0}, f="identity", lr=0.01, optim_d="sgd", optim_g="sgd",
-                pt_weight=0.1)]
+EBGAN_PT = [Run("pt", seed=2, loss={"name": "hinge", "margin": 1.0}, f="identity", lr=0.01, optim_d="sgd",
+                optim_g="sgd", pt_weight=0.1)]
 
 
 @pytest.mark.parametrize("nets, runs", [({}, RUNS), (AUTOENCODER, RUNS + EBGAN_PT)])
@@ -54,6 +54,5 @@ def test_the_tf32_switches_are_set_inside_and_put_back_after():
 def test_an_unknown_precision_is_refused_when_the_dag_is_built():
     found = architectures.problems(Setup(**{**SETUP.__dict__, "precision": "fp8"}), (1, 32, 32), False, False)
     assert found == ["unknown precision 'fp8'; known: ['fp32', 'tf32', 'bf16']"]
-    with pytest.raises(ValueError, match="unknown precision 'fp8'"):
-        with precision.matmul_precision("fp8", "cpu"):
-            pass
+    with pytest.raises(ValueError, match="unknown precision 'fp8'"), precision.matmul_precision("fp8", "cpu"):
+        pass

@@ -58,7 +58,7 @@ def test_one_step_of_every_loss_f_pair_matches_a_hand_computed_update(reuse_fake
         key = torch.tensor([run.seed])
         # s >= 0 for the hinge as u^2 (nonnegative_s), s > 0 for the power f alone as softplus(u) (positive_s)
         made = torch.square if name(run.loss) == "hinge" else F.softplus if name(run.f) == "power" else (lambda v: v)
-        s = lambda x, w: made(plain_mlp(w, x, lambda v: F.leaky_relu(v, 0.2)).squeeze(-1))  # noqa: E731
+        s = lambda x, w, made=made: made(plain_mlp(w, x, lambda v: F.leaky_relu(v, 0.2)).squeeze(-1))
         gw = [(w[k].clone().requires_grad_(), b[k].clone().requires_grad_()) for w, b in g0]
         dw = [(w[k].clone().requires_grad_(), b[k].clone().requires_grad_()) for w, b in d0]
         x_real = data.sample(key, 0, 4)[0]
@@ -99,7 +99,8 @@ def test_stacked_adam_and_sgd_match_torch_optim(monkeypatch, chunk_bytes, fused)
     reference = []
     for k in range(3):
         ps = [p[k].clone().requires_grad_() for p in params]
-        opt = torch.optim.Adam(ps, lr=lr[k].item(), betas=(0.5, 0.999)) if adam[k] else torch.optim.SGD(ps, lr=lr[k].item())
+        opt = (torch.optim.Adam(ps, lr=lr[k].item(), betas=(0.5, 0.999)) if adam[k] else
+               torch.optim.SGD(ps, lr=lr[k].item()))
         reference.append((ps, opt))
     for step in range(5):
         grads = [torch.randn_like(p) for p in params]
@@ -140,7 +141,8 @@ def test_the_learning_rate_decays_by_its_factor_every_period_from_its_start():
     """SGD on a gradient of 1, decay (0.5, every 2 steps, from step 1): steps 0-2 move by lr, steps 3-4 by
     lr / 2, step 5 by lr / 4; a run that sits out a step does not stop the clock."""
     params = [torch.zeros(2, 1)]
-    mine = optimizers.StackedOptimizer(params, torch.tensor([0.1, 0.2]), [False, False], (0.5, 0.999), decay=(0.5, 2, 1))
+    mine = optimizers.StackedOptimizer(params, torch.tensor([0.1, 0.2]), [False, False], (0.5, 0.999),
+                                       decay=(0.5, 2, 1))
     moved = []
     for step in range(6):
         before = params[0].clone()
@@ -168,7 +170,8 @@ def test_the_gap_gate_rests_d_or_g_by_the_last_d_loss_and_lr_g_is_gs_own():
     for a, b in zip(g0, g1):
         torch.testing.assert_close(b[3] - a[3], 3 * (b[2] - a[2]), atol=1e-7, rtol=1e-5)
     # the gate reads the loss of this step's D update next time
-    assert torch.isfinite(trainer.last_d_loss).all() and not torch.equal(trainer.last_d_loss, torch.tensor([1.0, -20.0, 0.0, 0.0]))
+    assert (torch.isfinite(trainer.last_d_loss).all()
+            and not torch.equal(trainer.last_d_loss, torch.tensor([1.0, -20.0, 0.0, 0.0])))
 
 
 MIXED = [Run("a", seed=1, loss="logistic", f="softplus", lr=2e-3),
@@ -244,9 +247,11 @@ def test_a_snapshot_is_the_run_trained_to_that_step(tmp_path):
     step depends on the length of the schedule)."""
     longer = Setup(**{**SMALL.__dict__, "snapshots": (1 / 3,)})
     assert longer.snapshot_steps == [10]
-    training_job.train_batch(longer, MIXED, [str(tmp_path / "long" / r.run_id) for r in MIXED], str(tmp_path / "a.pt"), None)
+    training_job.train_batch(longer, MIXED, [str(tmp_path / "long" / r.run_id) for r in MIXED], str(tmp_path / "a.pt"),
+                             None)
     short = Setup(**{**SMALL.__dict__, "steps": 10})
-    training_job.train_batch(short, MIXED, [str(tmp_path / "short" / r.run_id) for r in MIXED], str(tmp_path / "b.pt"), None)
+    training_job.train_batch(short, MIXED, [str(tmp_path / "short" / r.run_id) for r in MIXED], str(tmp_path / "b.pt"),
+                             None)
     for run in MIXED:
         snapshot = runfolder.snapshot_dir(tmp_path / "long" / run.run_id, 10)
         for name in (runfolder.GENERATOR, runfolder.DISCRIMINATOR):
@@ -286,8 +291,9 @@ def test_resumed_equals_uninterrupted(tmp_path, batch_norm):
 CALIBRATED = [Run("dai", seed=1, loss={"name": "linear", "margin": 5.0, "real_penalty": 0.05}, f="identity", lr=2e-4,
                   lr_g=2e-3, entropy_weight=0.5),
               Run("hinge", seed=2, loss={"name": "hinge", "margin": 1.0}, f="identity", lr=1e-3, entropy_weight=0.1)]
-CALIBRATED_SETUP = Setup(**{**SMALL.__dict__, "batch_norm": "generator", "adam_betas": (0.0, 0.999), "gap_gate": (-1.0, 0.1),
-                            "lr_decay": (0.9, 4, 10), "entropy_estimator": "mean_shift", "entropy_k": 5})
+CALIBRATED_SETUP = Setup(**{**SMALL.__dict__, "batch_norm": "generator", "adam_betas": (0.0, 0.999),
+                            "gap_gate": (-1.0, 0.1), "lr_decay": (0.9, 4, 10), "entropy_estimator": "mean_shift",
+                            "entropy_k": 5})
 
 
 def test_calibrated_runs_batched_equal_alone_and_resume_where_they_stopped(tmp_path):
@@ -350,7 +356,7 @@ def test_ebgan_runs_with_and_without_pull_away():
             Run("no-pt", seed=0, loss={"name": "hinge", "margin": 1.0}, f="identity", pt_weight=0.0)]
     trainer = Trainer(setup, runs, datasets.load("ring8"))
     trainer.fit()
-    g = list(trainer.G.parameters())[0]
+    g = next(trainer.G.parameters())
     assert not torch.equal(g[0], g[1])  # same seed, same data: only the PT term differs
     with pytest.raises(ValueError, match="pt_weight > 0 needs an autoencoder's code, but discriminator is mlp"):
         Trainer(SMALL, runs, datasets.load("ring8"))
@@ -436,7 +442,8 @@ def test_the_engine_with_batch_norm_equals_a_one_model_torch_loop(batch_norm):
     D = torch_copy(trainer.D, lambda: torch.nn.LeakyReLU(0.2))
     assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in G) == (2 if batch_norm != "none" else 0)
     assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in D) == (2 if batch_norm == "both" else 0)
-    opt_g, opt_d = torch.optim.Adam(G.parameters(), lr=0.01, betas=(0.5, 0.999)), torch.optim.SGD(D.parameters(), lr=0.01)
+    opt_g = torch.optim.Adam(G.parameters(), lr=0.01, betas=(0.5, 0.999))
+    opt_d = torch.optim.SGD(D.parameters(), lr=0.01)
     key = torch.tensor([run.seed])
     for step in range(6):
         x_real = data.sample(key, step, 16)[0]
@@ -582,9 +589,12 @@ def test_an_unknown_setting_is_refused_naming_it_and_the_known_values():
     with pytest.raises(ValueError, match=re.escape("ema must be in [0, 1) (0: off), got 1.0")):
         Trainer(Setup(**{**TINY.__dict__, "ema": 1.0}), [Run("r", seed=0)], datasets.load("ring8"))
     for key, value, message in (
-            ("entropy_estimator", "kde", "unknown entropy_estimator 'kde'; known: ['kozachenko_leonenko', 'mean_shift']"),
-            ("gap_gate", (0.1, -10.0), "gap_gate must be [low, high] with low < high (D's loss bounds), got [0.1, -10.0]"),
-            ("lr_decay", (1.5, 200, 0), "lr_decay must be [factor in (0, 1], every >= 1 steps, start >= 0], got [1.5, 200, 0]")):
+            ("entropy_estimator", "kde",
+             "unknown entropy_estimator 'kde'; known: ['kozachenko_leonenko', 'mean_shift']"),
+            ("gap_gate", (0.1, -10.0),
+             "gap_gate must be [low, high] with low < high (D's loss bounds), got [0.1, -10.0]"),
+            ("lr_decay", (1.5, 200, 0),
+             "lr_decay must be [factor in (0, 1], every >= 1 steps, start >= 0], got [1.5, 200, 0]")):
         with pytest.raises(ValueError, match=re.escape(message)):
             Trainer(Setup(**{**TINY.__dict__, key: value}), [Run("r", seed=0)], datasets.load("ring8"))
 

@@ -16,9 +16,10 @@ from tests.engine.test_training import FF, Killed, final_weights, name
 
 
 def conv_setup(discriminator, **changes):
-    return Setup(**{**dict(dataset="mnist32", generator="dcgan", discriminator=discriminator, z_dim=8, n_layer_g=4,
-                           size_g=4, n_layer_d=4 if discriminator == "dcgan" else 3, size_d=4, batch_size=6, steps=1,
-                           batch_norm="both", checkpoint_every=5, log_every=1), **changes})
+    return Setup(**{"dataset": "mnist32", "generator": "dcgan", "discriminator": discriminator, "z_dim": 8,
+                    "n_layer_g": 4, "size_g": 4, "n_layer_d": 4 if discriminator == "dcgan" else 3, "size_d": 4,
+                    "batch_size": 6, "steps": 1, "batch_norm": "both", "checkpoint_every": 5, "log_every": 1,
+                    **changes})
 
 
 def conv_data():
@@ -30,8 +31,8 @@ def conv_data():
 # rounding, and grouped and single convolutions round differently (measured: 5e-2 apart after 8 steps at
 # lr 5e-3, 2e-7 with SGD); Adam itself is checked against torch.optim above
 CONV_RUNS = [Run("a", seed=1, loss="logistic", f="softplus", lr=0.01, optim_d="sgd", optim_g="sgd"),
-             Run("b", seed=2, loss={"name": "hinge", "margin": 2.0}, f="identity", lr=0.005, optim_d="sgd", optim_g="sgd",
-                 pt_weight=0.1),
+             Run("b", seed=2, loss={"name": "hinge", "margin": 2.0}, f="identity", lr=0.005, optim_d="sgd",
+                 optim_g="sgd", pt_weight=0.1),
              Run("c", seed=3, loss="least_squares", f="softminus", lr=0.008, optim_d="sgd", optim_g="sgd")]
 
 
@@ -61,7 +62,7 @@ def test_one_conv_step_matches_torch_layers_and_torch_optim(discriminator):
         key, positive = torch.tensor([run.seed]), name(run.loss) == "hinge"
         g = g_ref[k]
 
-        def s(x):
+        def s(x, k=k, positive=positive):
             if discriminator == "dcgan":
                 raw = d_ref[k](x).reshape(b)
                 return (raw * raw if positive else raw), None  # the hinge's s >= 0: u^2 (nonnegative_s)
@@ -71,15 +72,16 @@ def test_one_conv_step_matches_torch_layers_and_torch_optim(discriminator):
             return (energy if positive else energy - offset), code.flatten(1)
         d_params = list(d_ref[k].parameters()) if discriminator == "dcgan" else \
             [*d_ref[k][0].parameters(), *d_ref[k][1].parameters(), d_ref[k][2]]
-        optimiser = {"adam": lambda p: torch.optim.Adam(p, run.lr, betas=setup.adam_betas),
-                     "sgd": lambda p: torch.optim.SGD(p, run.lr)}
+        optimiser = {"adam": lambda p, run=run: torch.optim.Adam(p, run.lr, betas=setup.adam_betas),
+                     "sgd": lambda p, run=run: torch.optim.SGD(p, run.lr)}
         opt_d, opt_g = optimiser[run.optim_d](d_params), optimiser[run.optim_g](list(g.parameters()))
         x_real = data.sample(key, 0, b)[0]
         with torch.no_grad():
             x_fake = torch.tanh(g(rng.normal(key, rng.Z_D, 0, (b, 8))[0][..., None, None]))
         margin = 2.0 if positive else None
         l1 = {"logistic": F.softplus, "hinge": lambda v: v, "least_squares": lambda v: v * v}[name(run.loss)]
-        l2 = {"logistic": lambda v: F.softplus(-v), "hinge": lambda v: torch.clamp(margin - v, min=0) if margin else v,
+        l2 = {"logistic": lambda v: F.softplus(-v),
+              "hinge": lambda v, margin=margin: torch.clamp(margin - v, min=0) if margin else v,
               "least_squares": lambda v: (v - 1) ** 2}[name(run.loss)]
         d_loss = l1(s(x_real)[0]).mean() + l2(s(x_fake)[0]).mean()
         d_loss.backward()
@@ -98,8 +100,10 @@ def test_one_conv_step_matches_torch_layers_and_torch_optim(discriminator):
         for stacked_name, stacked, ref in pairs:
             convs = [m for m in ref if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
             norms = [m for m in ref if isinstance(m, torch.nn.BatchNorm2d)]
+            where = f"{stacked_name} run {run.run_id}"
             for layer, conv in zip(stacked.layers, convs, strict=True):
-                torch.testing.assert_close(layer.weight[k], conv.weight, atol=1e-6, rtol=1e-4, msg=lambda m: f"{stacked_name} run {run.run_id}: {m}")
+                torch.testing.assert_close(layer.weight[k], conv.weight, atol=1e-6, rtol=1e-4,
+                                           msg=lambda m, where=where: f"{where}: {m}")
             for norm, bn in zip(stacked.norms.values(), norms, strict=True):
                 for field_name in ("weight", "bias", "running_mean", "running_var"):
                     torch.testing.assert_close(getattr(norm, field_name)[k], getattr(bn, field_name),
@@ -156,6 +160,7 @@ def test_a_saved_conv_run_is_rebuilt_from_the_architecture_registry(tmp_path, di
                                    atol=1e-6, rtol=1e-5)
         trainer.D.eval()
         with torch.no_grad():
-            expected = models.stacked_discrepancy(trainer.D, x.expand(len(runs), *x.shape), trainer.parametrisations)[0][k]
+            expected = models.stacked_discrepancy(trainer.D, x.expand(len(runs), *x.shape),
+                                                  trainer.parametrisations)[0][k]
         trainer.D.train()
         torch.testing.assert_close(runfolder.load_discriminator(tmp_path / "d.pt")(x), expected, atol=1e-6, rtol=1e-5)

@@ -29,4 +29,5 @@ def test_mixture_samples_draw_one_panel_per_loss_and_setting_and_leave_the_other
     axes = shown[0].axes
     assert len(axes) == 6 and sum(ax.axison for ax in axes) == 3  # 2 losses x 3 settings, 3 of them drawn
     assert sorted(ax.get_title() for ax in axes if ax.axison) == [
-        "identity, entropy_weight=0.0 [works]", "identity, entropy_weight=0.1 [works]", "softplus, entropy_weight=0.0 [works]"]
+        "identity, entropy_weight=0.0 [works]", "identity, entropy_weight=0.1 [works]",
+        "softplus, entropy_weight=0.0 [works]"]

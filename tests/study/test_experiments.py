@@ -69,7 +69,8 @@ def test_sample_errors_name_the_experiment_and_the_fix():
 
 def test_an_entropy_term_needs_a_non_negative_weight_and_a_batch_with_a_nearest_neighbour():
     base = {"dataset": "ring8", "setup": {"batch_size": 1}, "run": {"seed": 0}, "grid": {"entropy_weight": [0.0, 0.1]}}
-    with pytest.raises(ValueError, match=r"run entropy_weight=0.1: entropy_weight must be >= 0 and needs batch_size > entropy_k >= 1"):
+    with pytest.raises(ValueError, match=r"run entropy_weight=0.1: entropy_weight must be >= 0 and needs "
+                                         r"batch_size > entropy_k >= 1"):
         experiments.expand("e", base, 10)
     with pytest.raises(ValueError, match=r"got -0.1 with batch_size 8"):
         experiments.expand("e", {**base, "setup": {"batch_size": 8}, "grid": {"entropy_weight": [-0.1]}}, 10)
@@ -116,14 +117,14 @@ def test_a_shard_outputs_each_runs_snapshots_at_the_declared_fractions():
                                     "grid": {"seed": [0, 1]}}}}
     (shard,) = experiments.shards(config)
     assert shard.batches[0].setup.snapshot_steps == [8, 15]  # round(7.5) = 8, duplicates once
-    snapshots = sorted(f for f in shard.outputs() if "/snapshots/" in f)
+    snapshots = sorted(f for f in shard.run_outputs() if "/snapshots/" in f)
     assert snapshots == sorted(f"results/e/runs/seed={seed}/snapshots/step_{step:06d}/{name}" for seed in (0, 1)
                                for step in (8, 15) for name in ("generator.pt", "discriminator.pt"))
-    # the job's record first, what the jobs after it ask for; then each run's files, once each
-    assert shard.outputs()[0] == shard.trained == "results/e/shards/0000/trained.json"
-    assert len(shard.outputs()) == len(set(shard.outputs())) == 1 + 2 * (5 + 4)
-    assert shard.scores() == ["results/e/shards/0000/scored.json", "results/e/runs/seed=0/metrics.json",
-                              "results/e/runs/seed=1/metrics.json"]
+    # the jobs' records, what the jobs after them ask for; each run's files once each
+    assert shard.trained == "results/e/shards/0000/trained.json" and shard.scored == "results/e/shards/0000/scored.json"
+    assert len(shard.run_outputs()) == len(set(shard.run_outputs())) == 2 * (5 + 4)
+    assert shard.run_files("metrics.json") == ["results/e/runs/seed=0/metrics.json",
+                                               "results/e/runs/seed=1/metrics.json"]
 
 
 def test_paper_config_declares_the_full_grid_and_its_slice():

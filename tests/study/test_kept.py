@@ -26,7 +26,8 @@ def test_a_kept_study_holds_its_small_outputs_and_provenance_only(tmp_path):
     fake_results(tmp_path / "results")
     (tmp_path / "config.yaml").write_text("experiments: {}\n")
     record = kept.keep(tmp_path / "results", tmp_path / "studies/s1", [str(tmp_path / "config.yaml")], note="n")
-    written = sorted(str(p.relative_to(tmp_path / "studies/s1")) for p in (tmp_path / "studies/s1").rglob("*") if p.is_file())
+    study = tmp_path / "studies/s1"
+    written = sorted(str(p.relative_to(study)) for p in study.rglob("*") if p.is_file())
     assert written == ["probes/ring8.csv", "provenance.json", "summary/runs.csv", "title_question/claims.csv",
                     "title_question/front_scale.txt", "title_question/over_training.png"]  # no run folder, no weights
     assert record["training_wall_time_s"] == {"ring8": 20.0} and record["note"] == "n"

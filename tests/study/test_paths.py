@@ -17,6 +17,7 @@ def test_the_shards_place_their_files_where_the_results_tree_says():
 
 
 def test_an_experiment_gets_a_heatmap_only_with_loss_and_f_in_its_grid_and_samples_or_densities_by_dataset():
-    assert paths.figure_kinds({"dataset": "mnist", "grid": {"loss": [], "f": []}}) == ["points", "curves", "heatmap", "samples"]
+    assert (paths.figure_kinds({"dataset": "mnist", "grid": {"loss": [], "f": []}})
+            == ["points", "curves", "heatmap", "samples"])
     assert paths.figure_kinds({"dataset": "ring8", "grid": {"seed": []}}) == ["points", "curves", "density"]
     assert paths.experiment_figure("e", "curves") == "results/summary/e_curves.png"

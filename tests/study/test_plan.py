@@ -1,3 +1,4 @@
+import itertools
 import math
 
 import pandas as pd
@@ -10,7 +11,7 @@ from energygan.study import experiments, plan
 
 def mlp_products(widths):
     """Multiply-adds per sample of an MLP with these layer widths."""
-    return sum(a * b for a, b in zip(widths, widths[1:]))
+    return sum(a * b for a, b in itertools.pairwise(widths))
 
 
 def hand_count(z, g_hidden, n_g, out, d_hidden, n_d, batch):
@@ -88,7 +89,8 @@ def test_a_shard_holds_its_concurrent_batches_at_once(monkeypatch):
 def test_the_plan_sums_experiments_and_says_what_will_not_fit(monkeypatch):
     costs = {2: {"params": 10, "flops": 1e9, "bytes": 3e9}, 4: {"params": 20, "flops": 1e6, "bytes": 1e6}}
     monkeypatch.setattr(plan, "step_cost", lambda setup: costs[setup.z_dim])
-    experiment = {"dataset": "ring8", "setup": {"n_layer_g": 2, "size_g": 4, "n_layer_d": 2, "size_d": 4, "steps": 1000},
+    experiment = {"dataset": "ring8",
+                  "setup": {"n_layer_g": 2, "size_g": 4, "n_layer_d": 2, "size_d": 4, "steps": 1000},
                   "grid": {"seed": list(range(40))}}
     config = {"train": {"shard_size": 32, "checkpoint_every": 100, "concurrent_batches": 1},
               "experiments": {"big": {**experiment, "setup": {**experiment["setup"], "z_dim": 2}},
@@ -101,8 +103,8 @@ def test_the_plan_sums_experiments_and_says_what_will_not_fit(monkeypatch):
     hours = (1000 * 40 * 1e9 / 1e11 + 1000 * 40 * 1e6 / 1e9) / 3600
     assert table.loc["total", "hours on gpu"] == pytest.approx(hours)
     assert table.loc["big", "largest_shard_gb"] == pytest.approx(32 * 3.0)
-    assert problems == ["1 shards need more than gpu's 80 GB (largest 96.0 GB, in big_0000): lower train.shard_size "
-                        "or train.concurrent_batches"]
+    assert problems == [("1 shards need more than gpu's 80 GB (largest 96.0 GB, in big_0000): lower train.shard_size "
+                         "or train.concurrent_batches")]
     assert math.isclose(table.loc["total", "largest_shard_gb"], 96.0)
 
 
@@ -118,7 +120,8 @@ def test_the_shards_trained_so_far_are_set_against_their_jobs_records(monkeypatc
     assert plan.against_records(batches).empty
     first, second = (s for s in experiments.shards(config) if s.experiment == "e")
     for shard, wall, resumed_at in ((first, 1800.0, 0), (second, 5400.0, 300)):
-        files.write_json({"wall_time_s": wall, "device": "cuda", "batches": [{"resumed_at": resumed_at}]}, shard.trained)
+        files.write_json({"wall_time_s": wall, "device": "cuda", "batches": [{"resumed_at": resumed_at}]},
+                         shard.trained)
     assert not any(path.name == "trained.json" for path in (tmp_path / "results/untrained").rglob("*"))
     table = plan.against_records(batches)
     assert list(table.index) == ["e"] and table.loc["e", "shards"] == 2 and table.loc["e", "resumed"] == 1
@@ -157,7 +160,8 @@ def test_a_jobs_cluster_resources_come_from_the_plan_on_its_kind_of_device(monke
     """Runtime: the slowest calibrated device of the job's kind, doubled, plus the start-up minutes; memory:
     the host's share, plus the nets where they train on the CPU; no runtime where that kind is unmeasured."""
     monkeypatch.setattr(plan, "step_cost", lambda setup: {"params": 10, "flops": 1e9, "bytes": 0.5e9})
-    experiment = {"dataset": "ring8", "setup": {"n_layer_g": 2, "size_g": 4, "n_layer_d": 2, "size_d": 4, "steps": 3000},
+    experiment = {"dataset": "ring8",
+                  "setup": {"n_layer_g": 2, "size_g": 4, "n_layer_d": 2, "size_d": 4, "steps": 3000},
                   "grid": {"seed": list(range(8))}}
     (shard,) = experiments.shards({"train": {"shard_size": 32, "checkpoint_every": 100},
                                         "experiments": {"e": experiment}})

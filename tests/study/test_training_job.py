@@ -12,7 +12,8 @@ from tests.engine.test_training import MIXED, SMALL
 
 def batch(setup, runs, folder, index):
     return {"setup": asdict(setup), "runs": [asdict(r) for r in runs],
-            "run_dirs": [str(folder / r.run_id) for r in runs], "checkpoint": str(folder / f"checkpoints/shard_{index}.pt")}
+            "run_dirs": [str(folder / r.run_id) for r in runs],
+            "checkpoint": str(folder / f"checkpoints/shard_{index}.pt")}
 
 
 def run_files(folder):

@@ -18,7 +18,8 @@ def write(workdir, text):
     ("experiments:\n  ring8_loss_f:\n    dataset: ring9\n",
      ["experiment ring8_loss_f: unknown dataset 'ring9'; known datasets: ['grid25', 'lsun_bedroom'"]),
     ("experiments:\n  mnist_ebgan:\n    setup: {discriminator: mlp}\n",
-     ["experiment mnist_ebgan, run pt_weight=0.1__seed=0: pt_weight > 0 needs an autoencoder's code, but discriminator is mlp"]),
+     [("experiment mnist_ebgan, run pt_weight=0.1__seed=0: pt_weight > 0 needs an autoencoder's code, "
+       "but discriminator is mlp")]),
     ("experiments:\n  mnist_loss_f:\n    setup: {generator: dcgan, n_layer_g: 4}\n",
      ["generator: dcgan with n_layer_g = 4 makes 32x32 images, the data are 28x28"]),
     ("experiments:\n  mnist_loss_f:\n    setup: {generator: vae}\n",
@@ -30,8 +31,8 @@ def write(workdir, text):
     ("title_question:\n  experiments: [ring8_loss_f, ring9]\n",
      ["title_question.experiments names ['ring9'], which `experiments` does not declare"]),
     ("title_question:\n  groups: {EBGAN: {margin: 1}}\n",
-     ["title_question.groups.EBGAN selects runs by ['margin']; known: ['dataset', 'discriminator', 'entropy_weight', "
-      "'experiment', 'f',"]),
+     [("title_question.groups.EBGAN selects runs by ['margin']; known: ['dataset', 'discriminator', 'entropy_weight', "
+       "'experiment', 'f',")]),
     ("title_question:\n  statistic: kendall\n", ["'kendall' is not one of ['spearman', 'pearson']"]),
     ("title_question:\n  fixed_q: {discriminators: {EBGAN: {discriminator: vae, loss: logistic}}}\n",
      ["title_question.fixed_q.discriminators.EBGAN.discriminator: unknown 'vae'; known: ['autoencoder',"]),

@@ -10,7 +10,7 @@ from tests.workflow.conftest import snakemake
 def job_counts(output):
     """{rule: count} from Snakemake's dry-run 'Job stats' table."""
     table = output.split("Job stats:")[1].split("Reasons:")[0]
-    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m[1] != "total"}
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.MULTILINE) if m[1] != "total"}
 
 
 @pytest.mark.parametrize("configfile", ["config/config.yaml", "config/paper.yaml", "config/paper_slice.yaml",

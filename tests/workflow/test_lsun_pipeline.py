@@ -48,9 +48,9 @@ def test_lsun_fetch_convert_train_and_score_in_snakemake(workdir, http_root):
     config = yaml.safe_load((workdir / "config/config.yaml").read_text())
     config.pop("grid_search"), config.pop("title_question")
     config["lsun"].update(enabled=True, url=url + "{category}_train_lmdb.zip", max_images=100, shard_size=10)
-    config["evaluation"].update(samples=16, fidelity={"feature_extractor": "energygan-test-pooled", "inception_weights": None,
-                                                      "kid_subset_size": 8, "real_images": 16,
-                                                      "extensions": ["tests.fidelity_extractor"]})
+    config["evaluation"].update(samples=16, fidelity={"feature_extractor": "energygan-test-pooled",
+                                                      "inception_weights": None, "kid_subset_size": 8,
+                                                      "real_images": 16, "extensions": ["tests.fidelity_extractor"]})
     config["train"]["checkpoint_every"] = 2
     config["experiments"] = {"lsun_tiny": {
         "dataset": "lsun_bedroom",
@@ -58,7 +58,8 @@ def test_lsun_fetch_convert_train_and_score_in_snakemake(workdir, http_root):
                   "steps": 3, "log_every": 1, "batch_norm": "both"},
         "run": {"lr": 0.0002},
         "grid": {"discriminator+n_layer_d+loss+f+pt_weight": [["dcgan", 5, "logistic", "softplus", 0.0],
-                                                              ["conv_autoencoder", 3, {"name": "hinge", "margin": 1}, "identity", 0.1]],
+                                                              ["conv_autoencoder", 3, {"name": "hinge", "margin": 1},
+                                                               "identity", 0.1]],
                  "seed": [0]}}}
     (workdir / "config/config.yaml").write_text(yaml.safe_dump(config))
     env = {**os.environ, "PYTHONPATH": str(REPO), "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"}
@@ -73,7 +74,8 @@ def test_lsun_fetch_convert_train_and_score_in_snakemake(workdir, http_root):
     assert len(runs) == 2
     for run in runs:
         metrics = json.loads((run / "metrics.json").read_text())
-        assert metrics["status"] == "ok" and all(math.isfinite(metrics[k]) and metrics[k] >= 0 for k in ("fid", "kid_std"))
+        assert metrics["status"] == "ok"
+        assert all(math.isfinite(metrics[k]) and metrics[k] >= 0 for k in ("fid", "kid_std"))
         assert Image.open(run / "samples.png").mode == "RGB"
     table = pd.read_csv(workdir / "results/summary/lsun_tiny.csv")
     assert table["loss"].iloc[0] == "fresh training images against the scored set"   # the reference row first

@@ -22,13 +22,14 @@ GIT = ["git", "-c", "user.name=test", "-c", "user.email=test@example.org"]
 def recipe(target):
     """The shell lines of a Makefile target, as `make` would run them (the venv set-up aside)."""
     text = (REPO / "Makefile").read_text()
-    body = re.search(rf"^{target}:.*\n((?:\t.*\n)+)", text, re.M)[1]
+    body = re.search(rf"^{target}:.*\n((?:\t.*\n)+)", text, re.MULTILINE)[1]
     return [line[1:] for line in body.splitlines()]
 
 
 def shell(lines, cwd, env):
     for line in lines:
-        done = subprocess.run(line, shell=True, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+        done = subprocess.run(line, shell=True, cwd=cwd, env=env, check=False, capture_output=True, text=True,
+                              timeout=600)
         assert done.returncode == 0, (line, done.stdout[-2000:], done.stderr[-3000:])
 
 
@@ -76,8 +77,8 @@ def test_a_pushed_study_is_restored_on_a_fresh_clone_without_a_job(tmp_path):
         "results/metrics.json.dvc", "results/reference.dvc", "results/report.html.dvc", "results/ring8_small.dvc",
         "results/summary.dvc", "results/theory.dvc"]
     # what `make run` changed in git: only .dvc files, new or modified
-    changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=made, capture_output=True,
-                             text=True).stdout.split("\n")
+    changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=made, check=True,
+                             capture_output=True, text=True).stdout.split("\n")
     assert sorted(line[3:] for line in changed if line) == dvc_files
     shell([f"{' '.join(GIT)} add results", f"{' '.join(GIT)} commit -qm results"], made, env)
 
@@ -98,6 +99,7 @@ def test_a_pushed_study_is_restored_on_a_fresh_clone_without_a_job(tmp_path):
     # no job ran here: `--touch` leaves at most empty log files, where every job writes its log
     assert all(log.stat().st_size == 0 for log in (restored / "logs").rglob("*.log"))
     assert (restored / "results/report.html").stat().st_size > 0
-    metrics = subprocess.run(["dvc", "metrics", "show", "--json"], cwd=restored, env=env, capture_output=True, text=True)
+    metrics = subprocess.run(["dvc", "metrics", "show", "--json"], cwd=restored, env=env, check=True,
+                             capture_output=True, text=True)
     shown = json.loads(metrics.stdout)[""]["data"]["results/metrics.json"]["data"]
     assert shown["experiments"]["ring8_small"]["runs"] == 2

@@ -24,17 +24,20 @@ COMMANDS = ["sbatch", "srun", "sacct", "squeue", "scancel", "sinfo", "scontrol",
 def stub_commands(folder):
     folder.mkdir()
     for name in COMMANDS:
-        (folder / name).write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} {shlex.quote(str(STUB))} {name} \"$@\"\n")
+        (folder / name).write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} {shlex.quote(str(STUB))} {name} "
+                                   '"$@"\n')
         (folder / name).chmod(0o755)
 
 
 def test_the_slurm_profile_sends_training_to_a_gpu_and_the_rest_to_cpus(workdir, tmp_path):
     config = tiny_study(workdir)
     # a GPU measured at 0.01 run-steps/s for these nets: the shard's 2 runs x 5 steps take 1000 s
-    flops = plan.step_cost(Setup(dataset="ring8", **TINY_SETUP, checkpoint_every=config["train"]["checkpoint_every"]))["flops"]
+    setup = Setup(dataset="ring8", **TINY_SETUP, checkpoint_every=config["train"]["checkpoint_every"])
+    flops = plan.step_cost(setup)["flops"]
     (workdir / "benchmarks").mkdir()
-    pd.DataFrame([{"device": "cuda", "device_name": "slow gpu", "memory_gb": 80.0, "arch": "toy", "K": 2, "concurrent": 1,
-                   "flops_per_run_step": flops, "run_steps_per_s": 0.01}]).to_csv(workdir / plan.CALIBRATION, index=False)
+    measured = pd.DataFrame([{"device": "cuda", "device_name": "slow gpu", "memory_gb": 80.0, "arch": "toy", "K": 2,
+                              "concurrent": 1, "flops_per_run_step": flops, "run_steps_per_s": 0.01}])
+    measured.to_csv(workdir / plan.CALIBRATION, index=False)
     train_minutes = math.ceil(2 * 1000 / 60) + 5  # doubled, plus the start-up allowance
     stub_commands(tmp_path / "bin")
     (tmp_path / "state").mkdir()
@@ -42,8 +45,8 @@ def test_the_slurm_profile_sends_training_to_a_gpu_and_the_rest_to_cpus(workdir,
            "PATH": f"{tmp_path / 'bin'}:{os.path.dirname(sys.executable)}:{os.environ['PATH']}"}
     runs = ["f=identity__loss=logistic__seed=0", "f=identity__loss=lsif__seed=0"]
     targets = [f"results/ring8_small/runs/{run}/metrics.json" for run in runs] + ["results/reference/ring8.csv"]
-    result = snakemake(workdir, *targets, "--profile", "profiles/slurm", "--slurm-init-seconds-before-status-checks", "1",
-                       "--default-resources", "slurm_account=test_account", "runtime=10", "mem_mb=1000", env=env)
+    result = snakemake(workdir, *targets, "--profile", "profiles/slurm", "--slurm-init-seconds-before-status-checks",
+                       "1", "--default-resources", "slurm_account=test_account", "runtime=10", "mem_mb=1000", env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     assert all((workdir / target).is_file() for target in targets)
     calls = [json.loads(line)["args"] for line in (tmp_path / "state/calls.jsonl").read_text().splitlines()]

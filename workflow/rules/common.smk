@@ -1,4 +1,5 @@
-# Helpers shared by the rule files: what the validated config asks for.
+# What the validated config asks for, and every function the files of rules call (Snakemake's linter asks for
+# rules and functions in files apart). The software every job runs in: one conda environment, environment.yml's.
 import json
 import os
 
@@ -8,6 +9,10 @@ from energygan.study import experiments as _experiments
 from energygan.study import paths as _paths
 from energygan.study import runfolder as _runfolder
 from energygan.data import mnist as _mnist
+from energygan.study import kept as _kept
+from energygan.study import plan as _plan
+
+SOFTWARE = "../envs/energygan.yaml"  # relative to the files of rules (workflow/rules/)
 
 # What every other job waits for runs first: the data; then the longest training job (a training job's
 # priority is its run-steps), which on 2 cores is the study's critical path, and the evaluator beside it
@@ -28,6 +33,12 @@ def dataset_inputs(name):
     if prepared is None:
         return []
     return MNIST_PREPARED if prepared == _datasets.MNIST_PREPARED else [prepared]  # MNIST's folder is files, not a directory()
+
+
+def prepared_folder(wildcards, input):
+    """The prepared folder of the dataset a job reads (`input.data`: MNIST's files in it, or LSUN's folder), from
+    the files themselves; "" for a mixture drawn from its closed form."""
+    return os.path.commonpath(input.data) if input.data else ""
 
 
 # Whether MNIST's classifier scores some experiment's samples, and whether the study reads MNIST at all.
@@ -111,3 +122,94 @@ def title_question_outputs():
              "auroc_mnist.csv", "auroc_mnist.html", "over_training.png"]
     return expand(f"{_paths.TITLE_QUESTION}/{{name}}", name=names) + \
            [_paths.energy_maps(name) for name in probed_experiments() if is_mixture(name)]
+
+
+# --- what single rules need --------------------------------------------------------------------------
+
+def scoring_inputs(dataset):
+    """What scoring a dataset's samples reads: the evaluator and the test digits (classifier), the real
+    images (fidelity), nothing (a known density)."""
+    scorer = _scorers.of(dataset)
+    return EVALUATOR + dataset_inputs(dataset) if scorer.reads_evaluator else dataset_inputs(dataset) if scorer.reads_images else []
+
+
+def reference_inputs(dataset):
+    """Real data scored as the runs are (its prepared folder), and what scores it: `--in` of reference_scores."""
+    folders = [_datasets.get(dataset).prepared] if _datasets.get(dataset).prepared else []
+    return folders + ([_paths.EVALUATOR] if _scorers.of(dataset).reads_evaluator else [])
+
+
+def reference_outputs():
+    """Real data scored as each experiment's runs are: the reference rows of its tables."""
+    return [_paths.reference(dataset) for dataset in sorted({e["dataset"] for e in config["experiments"].values()})]
+
+
+def figure_kinds(name):
+    """An experiment's own figures; the grid search's experiments are drawn by its rule instead."""
+    return [] if name in grid_search_experiments() else _paths.figure_kinds(config["experiments"][name])
+
+
+def experiment_outputs():
+    return [_paths.experiment_figure(name, kind) for name in config["experiments"] for kind in figure_kinds(name)] + \
+           [_paths.experiment_table(name, "html") for name in config["experiments"]]
+
+
+def study_files(name):
+    return sorted(str(p) for p in Path("studies", name).rglob("*") if p.is_file())
+
+
+def study_views(name):
+    """What the report shows of kept study `name` (energygan.study.kept.views)."""
+    return [f"results/studies/{name}/{view}" for view in _kept.views(Path("studies", name)).values()]
+
+
+def kept_study_outputs():
+    return [path for name in KEPT_STUDIES for path in study_views(name)]
+
+
+def hinge_margin():
+    """The margin of the hinge in `theory.losses` (the outer loop's learned hinge uses the same)."""
+    return next((s["margin"] for s in THEORY["losses"] if isinstance(s, dict) and s["name"] == "hinge"), 10.0)
+
+
+def tracked_paths():
+    """What DVC tracks: the data folders, then each results folder (or file) that the study makes."""
+    results = dict.fromkeys(Path(*Path(p).parts[:2]).as_posix() for p in STUDY if p.startswith("results/"))
+    return data_folders() + list(results)
+
+
+def tracked_files():
+    return [f"{path}.dvc" for path in tracked_paths()]
+
+
+def cluster_resources(shard):
+    """On a cluster, a training job's `mem_mb`, and `runtime` where the calibration table measured the
+    job's kind of device, from the plan (energygan.study.plan.job_resources), larger at each retry. Worked out
+    when a job is submitted: counting a shard's FLOPs takes a tenth of a second per architecture, which a
+    local or dry run of the paper config would pay for its 500 architectures."""
+    known = {}
+
+    def resource(name):
+        def value(wildcards, attempt):
+            if workflow.local_exec:  # a local or dry run sets no limits: the host's share, and no runtime
+                return _plan.HOST_MB if name == "mem_mb" else None
+            if not known:
+                known.update(_plan.job_resources(shard, config["train"]))
+            return known[name] * attempt
+
+        return value
+
+    return {name: resource(name) for name in ["mem_mb"] + (["runtime"] if RUNTIME_FROM_PLAN else [])}
+
+
+_PROBE_SETTINGS = {k: v for k, v in TITLE.items() if k in ("plane", "samples", "kde_samples", "seed", "figure_f")} \
+    if TITLE else {}
+
+
+def probe_settings(name):
+    """What the probes of experiment `name` read: a fresh D at a fixed Q only where fixed_q lists it."""
+    fresh = TITLE.get("fixed_q")
+    if not fresh or name not in fresh["experiments"]:
+        return _PROBE_SETTINGS
+    at = {"every_checkpoint": fresh["experiments"][name] == "every_checkpoint"}
+    return {**_PROBE_SETTINGS, "fixed_q": {**{k: v for k, v in fresh.items() if k != "experiments"}, **at}}

@@ -7,6 +7,8 @@ rule fetch_mnist:
     params:
         settings=as_json({"sources": config["mnist"]["sources"]}),
     priority: DATA_FIRST
+    conda:
+        SOFTWARE
     log:
         "logs/data/fetch_mnist.log",
     shell:
@@ -19,6 +21,8 @@ rule prepare_mnist:
     output:
         MNIST_PREPARED,
     priority: DATA_FIRST
+    conda:
+        SOFTWARE
     log:
         "logs/data/prepare_mnist.log",
     shell:
@@ -31,6 +35,8 @@ rule fetch_lsun:
     params:
         settings=lambda w: as_json({"category": w.category, "url": config["lsun"]["url"]}),
     priority: DATA_FIRST
+    conda:
+        SOFTWARE
     log:
         "logs/data/fetch_lsun_{category}.log",
     shell:
@@ -45,6 +51,8 @@ rule convert_lsun:
     params:
         convert=lambda w: as_json({k: config["lsun"][k] for k in ("max_images", "image_size", "shard_size")}),
     priority: DATA_FIRST
+    conda:
+        SOFTWARE
     log:
         "logs/data/convert_lsun_{category}.log",
     shell:

@@ -4,24 +4,6 @@
 SCORE_SETTINGS = _experiments.score_settings(EVAL)
 
 
-def scoring_inputs(dataset):
-    """What scoring a dataset's samples reads: the evaluator and the test digits (classifier), the real
-    images (fidelity), nothing (a known density)."""
-    scorer = _scorers.of(dataset)
-    return EVALUATOR + dataset_inputs(dataset) if scorer.reads_evaluator else dataset_inputs(dataset) if scorer.reads_images else []
-
-
-def reference_inputs(dataset):
-    """Real data scored as the runs are (its prepared folder), and what scores it: `--in` of reference_scores."""
-    folders = [_datasets.get(dataset).prepared] if _datasets.get(dataset).prepared else []
-    return folders + ([_paths.EVALUATOR] if _scorers.of(dataset).reads_evaluator else [])
-
-
-def reference_outputs():
-    """Real data scored as each experiment's runs are: the reference rows of its tables."""
-    return [_paths.reference(dataset) for dataset in sorted({e["dataset"] for e in config["experiments"].values()})]
-
-
 rule build_evaluator:
     input:
         MNIST_PREPARED,
@@ -30,6 +12,8 @@ rule build_evaluator:
     priority: LONGEST - 1  # beside the longest training job, before the others: every MNIST score waits for it
     params:
         settings=as_json(EVAL["classifier"]),
+    conda:
+        SOFTWARE
     log:
         "logs/evaluate/build_evaluator.log",
     shell:
@@ -44,6 +28,8 @@ rule reference_scores:
     params:
         settings=lambda w: as_json({"dataset": w.dataset, "settings": SCORE_SETTINGS}),
         inputs=lambda w: " ".join(reference_inputs(w.dataset)),
+    conda:
+        SOFTWARE
     log:
         "logs/evaluate/reference_{dataset}.log",
     shell:
@@ -59,13 +45,16 @@ for _shard in SHARDS:
             through_record(_shard.trained, _shard.run_files(_runfolder.MANIFEST, _runfolder.GENERATOR)),
             scoring_inputs(_shard.dataset),
         output:
-            _shard.scores(),
+            record=_shard.scored,  # first, as the training job's record
+            metrics=_shard.run_files(_runfolder.METRICS),
         params:
             settings=as_json(_experiments.score_params(_shard, EVAL)),
             sources=" ".join(_scorers.sources(_shard.dataset)),  # the folders of scoring_inputs
         group:
             f"shard_{_shard.name}"
+        conda:
+            SOFTWARE
         log:
             f"logs/evaluate/{_shard.name}.log",
         shell:
-            "energygan evaluate --in {params.sources} --out {output[0]} --params {params.settings:q} 2>&1 | tee {log}"
+            "energygan evaluate --in {params.sources} --out {output.record} --params {params.settings:q} 2>&1 | tee {log}"

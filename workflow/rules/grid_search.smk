@@ -15,6 +15,8 @@ if GRID_SEARCH:
         params:
             settings=as_json({"spec": GRID_SEARCH, "grid_sizes": {name: _experiments.grid_size(config["experiments"][name])
                                                                   for name in grid_search_experiments()}}),
+        conda:
+            SOFTWARE
         log:
             "logs/grid_search/grid_search.log",
         shell:

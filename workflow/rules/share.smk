@@ -4,16 +4,6 @@
 # folder's files are uploaded only when they change. `make restore` brings a pushed study back (README).
 
 
-def tracked_paths():
-    """What DVC tracks: the data folders, then each results folder (or file) that the study makes."""
-    results = dict.fromkeys("/".join(Path(p).parts[:2]) for p in STUDY if p.startswith("results/"))
-    return data_folders() + list(results)
-
-
-def tracked_files():
-    return [f"{path}.dvc" for path in tracked_paths()]
-
-
 localrules:
     track_study,  # on a cluster too: DVC pushes from the project's own folder, with the submitting user's remote
 
@@ -27,6 +17,8 @@ rule track_study:
         tracked_files(),
     params:
         paths=tracked_paths(),
+    conda:
+        SOFTWARE
     log:
         "logs/share/track_study.log",
     shell:

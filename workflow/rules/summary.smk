@@ -4,16 +4,6 @@
 GRID_CATEGORY = "4. EBGAN grid search"
 
 
-def figure_kinds(name):
-    """An experiment's own figures; the grid search's experiments are drawn by its rule instead."""
-    return [] if name in grid_search_experiments() else _paths.figure_kinds(config["experiments"][name])
-
-
-def experiment_outputs():
-    return [_paths.experiment_figure(name, kind) for name in config["experiments"] for kind in figure_kinds(name)] + \
-           [_paths.experiment_table(name, "html") for name in config["experiments"]]
-
-
 rule summarize_runs:
     input:
         summarized(),
@@ -22,6 +12,8 @@ rule summarize_runs:
     params:
         settings=as_json({"run_dirs": {name: [s.run_dir(r) for s in SHARDS if s.experiment == name for r in s.runs]
                                        for name in config["experiments"]}}),
+    conda:
+        SOFTWARE
     log:
         "logs/summary/summarize_runs.log",
     shell:
@@ -45,6 +37,8 @@ for _name, _experiment in config["experiments"].items():
         params:
             settings=as_json({"experiment": _name, "confidence": EVAL["confidence"],
                               "quality_floor": EVAL["quality_floor"]}),
+        conda:
+            SOFTWARE
         log:
             f"logs/summary/tables_{_name}.log",
         shell:
@@ -64,6 +58,8 @@ for _name, _experiment in config["experiments"].items():
         params:
             settings=as_json({"experiment": _name, "kinds": _kinds,
                               "settings": {"seed": EVAL["seed"], "plot_samples": EVAL["plot_samples"]}}),
+        conda:
+            SOFTWARE
         log:
             f"logs/summary/figures_{_name}.log",
         shell:
@@ -79,15 +75,17 @@ VERDICT_TABLES = {name: f"{folder}/{table}" for name, folder, table, made in
 
 rule headline_metrics:
     input:
-        _paths.RUNS_TABLE,
-        VERDICT_TABLES.values(),
-        EVALUATOR if SCORED_BY_CLASSIFIER else [],
+        runs=_paths.RUNS_TABLE,
+        verdicts=VERDICT_TABLES.values(),
+        evaluator=EVALUATOR if SCORED_BY_CLASSIFIER else [],
     output:
         _paths.METRICS,
     params:
         settings=as_json({"verdict_tables": VERDICT_TABLES,
                           "evaluator": _paths.EVALUATOR if SCORED_BY_CLASSIFIER else None}),
+    conda:
+        SOFTWARE
     log:
         "logs/summary/headline_metrics.log",
     shell:
-        "energygan headline-metrics --in {input[0]} --out {output} --params {params.settings:q} 2>&1 | tee {log}"
+        "energygan headline-metrics --in {input.runs} --out {output} --params {params.settings:q} 2>&1 | tee {log}"

@@ -6,17 +6,14 @@ THEORY_TABLES = expand("results/theory/{name}.csv",
                              "formula_checks"])
 
 
-def hinge_margin():
-    """The margin of the hinge in `theory.losses` (the outer loop's learned hinge uses the same)."""
-    return next((s["margin"] for s in THEORY["losses"] if isinstance(s, dict) and s["name"] == "hinge"), 10.0)
-
-
 rule theory_penalties:
     output:
         report("results/theory/penalties.png", category="1. Theory", subcategory="Losses",
                caption="../report/penalties.rst"),
     params:
         settings=as_json({"losses": THEORY["losses"]}),
+    conda:
+        SOFTWARE
     log:
         "logs/theory/theory_penalties.log",
     shell:
@@ -28,6 +25,8 @@ rule theory_optimum_check:
         "results/theory/optimum_check.csv",
     params:
         settings=as_json({"losses": THEORY["losses"]}),
+    conda:
+        SOFTWARE
     log:
         "logs/theory/theory_optimum_check.log",
     shell:
@@ -44,6 +43,8 @@ rule theory_inner_loop:
     params:
         settings=lambda w: as_json({"pair": THEORY["mixtures"][w.dim], "losses": THEORY["losses"],
                                     **THEORY["inner_loop"]}),
+    conda:
+        SOFTWARE
     log:
         "logs/theory/inner_loop_{dim}.log",
     shell:
@@ -60,6 +61,8 @@ rule theory_outer_loop:
                           "nonlinearities": THEORY["nonlinearities"], "mc_samples": THEORY["outer_loop"]["mc_samples"],
                           "seed": THEORY["outer_loop"]["seed"],
                           "learned_hinge": {**THEORY["outer_loop"]["learned_hinge"], "margin": hinge_margin()}}),
+    conda:
+        SOFTWARE
     log:
         "logs/theory/theory_outer_loop.log",
     shell:
@@ -71,6 +74,8 @@ rule theory_renyi_bias:
         "results/theory/renyi_bias.csv",
     params:
         settings=as_json({**THEORY["gaussians"], **THEORY["renyi_bias"]}),
+    conda:
+        SOFTWARE
     log:
         "logs/theory/theory_renyi_bias.log",
     shell:
@@ -82,6 +87,8 @@ rule theory_formula_checks:
         "results/theory/formula_checks.csv",
     params:
         settings=as_json({**THEORY["gaussians"], **THEORY["formula_checks"], "margin": hinge_margin()}),
+    conda:
+        SOFTWARE
     log:
         "logs/theory/theory_formula_checks.log",
     shell:
@@ -97,6 +104,8 @@ rule theory_claims:
                caption="../report/claims.rst"),
     params:
         settings=as_json({"tolerances": THEORY["tolerances"]}),
+    conda:
+        SOFTWARE
     log:
         "logs/theory/theory_claims.log",
     shell:
@@ -111,6 +120,8 @@ rule theory_tables_html:
                caption="../report/theory_table.rst", labels={"table": "{name}"}),
     wildcard_constraints:
         name="optimum_check|inner_loop_1d|inner_loop_2d|outer_loop|renyi_bias|formula_checks",
+    conda:
+        SOFTWARE
     log:
         "logs/theory/theory_tables_html_{name}.log",
     shell:

@@ -6,17 +6,6 @@ TITLE_CATEGORY = "6. Title question: is the discriminator an energy?"
 
 
 if TITLE:
-    _PROBE_SETTINGS = {k: v for k, v in TITLE.items() if k in ("plane", "samples", "kde_samples", "seed", "figure_f")}
-
-
-    def probe_settings(name):
-        """What the probes of experiment `name` read: a fresh D at a fixed Q only where fixed_q lists it."""
-        fresh = TITLE.get("fixed_q")
-        if not fresh or name not in fresh["experiments"]:
-            return _PROBE_SETTINGS
-        at = {"every_checkpoint": fresh["experiments"][name] == "every_checkpoint"}
-        return {**_PROBE_SETTINGS, "fixed_q": {**{k: v for k, v in fresh.items() if k != "experiments"}, **at}}
-
     for _name in probed_experiments():
         _mnist = not is_mixture(_name)
         _dataset = config["experiments"][_name]["dataset"]
@@ -27,7 +16,7 @@ if TITLE:
             input:
                 trained(_name),
                 [s.scored for s in SHARDS if s.experiment == _name],  # each run's metrics: works, d_dead
-                dataset_inputs(_dataset),
+                data=dataset_inputs(_dataset),
             output:
                 _paths.probes(_name),
                 [] if _mnist else report(_paths.energy_maps(_name), category=TITLE_CATEGORY,
@@ -35,7 +24,9 @@ if TITLE:
             params:
                 settings=as_json({"experiment": _name, "settings": probe_settings(_name), "eval_seed": EVAL["seed"],
                                   "run_dirs": [s.run_dir(r) for s in SHARDS if s.experiment == _name for r in s.runs]}),
-                prepared=_datasets.get(_dataset).prepared or "",
+                prepared=prepared_folder,
+            conda:
+                SOFTWARE
             log:
                 f"logs/title_question/probe_{_name}.log",
             shell:
@@ -54,6 +45,8 @@ if TITLE:
              for path in title_question_outputs() if path.startswith(f"{_paths.TITLE_QUESTION}/")],
         params:
             settings=as_json({"spec": TITLE}),
+        conda:
+            SOFTWARE
         log:
             "logs/title_question/title_question.log",
         shell:

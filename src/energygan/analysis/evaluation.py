@@ -274,12 +274,12 @@ def off_data(dataset: str, settings: dict, count: int) -> torch.Tensor:
 
 def evaluate_runs(run_dirs: list[str], dataset: str, settings: dict, sources: list[str],
                   record: str | None = None) -> None:
-    """Write metrics.json into each run folder: the scores, whether the run works (its scorer's floor, energygan.analysis.scorers) and its
-    discriminator's checks (quality.discriminator_checks). `sources`: the evaluator's folder and the
-    prepared data (classifier-scored datasets), the prepared images (fidelity-scored ones), nothing (a
-    known density). A diverged run (or one whose samples are not finite) gets NaN scores and keeps its
-    status: it is reported, not dropped. `record`: where the job's record goes once every run is scored:
-    each run's status, and the job's settings and wall time."""
+    """Write metrics.json into each run folder: the scores, whether the run works (its scorer's floor,
+    energygan.analysis.scorers) and its discriminator's checks (quality.discriminator_checks). `sources`: the
+    evaluator's folder and the prepared data (classifier-scored datasets), the prepared images
+    (fidelity-scored ones), nothing (a known density). A diverged run (or one whose samples are not finite)
+    gets NaN scores and keeps its status: it is reported, not dropped. `record`: where the job's record goes
+    once every run is scored: each run's status, and the job's settings and wall time."""
     from energygan.analysis import fidelity, quality
     t0, statuses = time.time(), {}
     spec, scorer = datasets.get(dataset), scorers.of(dataset)
@@ -346,8 +346,10 @@ def reference_scores(dataset: str, settings: dict, prepared_dir: str | None, eva
         accuracy_of_evaluator = evaluator_metrics(evaluator_dir)["test_accuracy"]
         test = mnist.load_prepared(prepared_dir, "test")["images"].float().div(255)
         train = mnist.load_prepared(prepared_dir, "train")["images"].float().div(255)
-        subset = rng.integers(torch.tensor([settings["seed"]]), rng.EVALUATION, 1, (settings["samples"],), len(train))[0]
-        for name, images in (("test set against itself", test), ("training subset against the test set", train[subset])):
+        subset = rng.integers(torch.tensor([settings["seed"]]), rng.EVALUATION, 1, (settings["samples"],),
+                              len(train))[0]
+        for name, images in (("test set against itself", test),
+                             ("training subset against the test set", train[subset])):
             log_probs, feats = classify(model, images, settings["batch_size"])
             rows.append({"reference": name, "samples": len(images),
                          **image_scores(log_probs, feats, stats, settings["min_share"]),

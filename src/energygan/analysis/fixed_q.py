@@ -22,7 +22,8 @@ from energygan import rng
 from energygan.engine import architectures, losses, models, nonlinearities, parametrisations
 from energygan.engine.spec import Setup
 
-ARCHITECTURE_KEYS = ("discriminator", "n_layer_d", "size_d", "energy", "nonnegative_s")  # a kind's settings besides its loss
+# a kind's settings besides its loss
+ARCHITECTURE_KEYS = ("discriminator", "n_layer_d", "size_d", "energy", "nonnegative_s")
 
 
 def slug(kind: str) -> str:

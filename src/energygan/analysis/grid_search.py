@@ -18,8 +18,13 @@ import pandas as pd
 
 from energygan import files
 from energygan.analysis import summary, verdicts
-from energygan.analysis.statistics import (difference_interval, paired_superiority, share_interval, superiority,
-                                           superiority_interval)
+from energygan.analysis.statistics import (
+    difference_interval,
+    paired_superiority,
+    share_interval,
+    superiority,
+    superiority_interval,
+)
 from energygan.report import tables
 
 SCORE = "ebgan_score"
@@ -78,8 +83,9 @@ def architectures(runs: pd.DataFrame) -> np.ndarray:
 
 
 def _side(frame: pd.DataFrame, name: str) -> dict:
-    return {f"runs_{name}": len(frame), f"architectures_{name}": int(len(set(architectures(frame)))),
-            f"working_{name}": int(summary.worked(frame).sum()), f"diverged_{name}": int((frame["status"] != "ok").sum())}
+    return {f"runs_{name}": len(frame), f"architectures_{name}": len(set(architectures(frame))),
+            f"working_{name}": int(summary.worked(frame).sum()),
+            f"diverged_{name}": int((frame["status"] != "ok").sum())}
 
 
 def paired(a: pd.DataFrame, b: pd.DataFrame, keys: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -210,7 +216,8 @@ def write_outputs(runs_csv, reference_csv, spec: dict, grid_sizes: dict, out_dir
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     runs = summary.read_runs(runs_csv)
-    real = float(files.read_csv(reference_csv, (SCORE,), "energygan reference table")[SCORE].iloc[0])  # the test set against itself
+    # the test set against itself
+    real = float(files.read_csv(reference_csv, (SCORE,), "energygan reference table")[SCORE].iloc[0])
     family_experiments = list(dict.fromkeys(spec["families"][name]["experiment"] for name in FAMILIES))
     ablation = [spec["ablation"]["experiment"]] if "ablation" in spec else []
     scale = "; ".join(experiment_scale(runs, name, grid_sizes[name]) for name in family_experiments + ablation)

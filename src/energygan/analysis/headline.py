@@ -67,7 +67,8 @@ def write(runs_csv, out_json, verdict_tables: dict, evaluator_dir: str | None) -
     """`verdict_tables`: name -> CSV with claim and verdict columns; `evaluator_dir`: None where no run is
     scored by the MNIST classifier."""
     runs = summary.read_runs(runs_csv)
-    record = {"experiments": {name: experiment_metrics(group) for name, group in runs.groupby("experiment", sort=False)}}
+    record = {"experiments": {name: experiment_metrics(group)
+                              for name, group in runs.groupby("experiment", sort=False)}}
     record["verdicts"] = {name: verdict_metrics(files.read_csv(path, ("claim", "verdict"), "energygan verdict table"))
                           for name, path in verdict_tables.items()}
     if evaluator_dir is not None:

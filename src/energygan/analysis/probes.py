@@ -186,9 +186,9 @@ def probe_experiment(experiment: str, run_dirs: list[str], settings: dict, eval_
     for run_dir in map(Path, run_dirs):
         manifest = runfolder.read_manifest(run_dir)
         z_dim, steps = manifest["setup"]["z_dim"], manifest["setup"]["steps"]
-        own_loss = losses.make(manifest["run"]["loss"])
+        own_loss, own_scale = losses.make(manifest["run"]["loss"]), manifest["run"].get("entropy_weight") or 1.0
 
-        def probe(discrepancy, generate, loss=own_loss, energy_scale=manifest["run"].get("entropy_weight") or 1.0):
+        def probe(discrepancy, generate, loss=own_loss, energy_scale=own_scale, z_dim=z_dim):
             """`loss`, `energy_scale`: the run's own (its entropy weight w), or a fresh D's (no entropy term)."""
             if images:
                 row, maps = probe_images(discrepancy, generate, digits, z_dim, settings, spec), {}
@@ -219,10 +219,10 @@ def probe_experiment(experiment: str, run_dirs: list[str], settings: dict, eval_
                     evaluation.evaluation_noise(settings["kde_samples"], z_dim, eval_seed))}  # probe_mixture's q
                 p, q = fixed_q.pools(p_sample, generate, z_dim, fresh["pool"], settings["seed"], **smoothed)
                 if torch.isfinite(q).all():
-                    for kind, spec in fresh["discriminators"].items():
-                        discrepancy, fit = fixed_q.train(fixed_q.record(spec, data_shape), spec["loss"], p, q, fresh,
-                                                         settings["seed"])
-                        probed_fresh = probe(discrepancy, generate, losses.make(spec["loss"]), 1.0)[0]
+                    for kind, recipe in fresh["discriminators"].items():
+                        discrepancy, fit = fixed_q.train(fixed_q.record(recipe, data_shape), recipe["loss"], p, q,
+                                                         fresh, settings["seed"])
+                        probed_fresh = probe(discrepancy, generate, losses.make(recipe["loss"]), 1.0)[0]
                         row.update(fixed_q.prefixed(kind, {**probed_fresh, **fit}))
             rows.append(row)
         print(f"{run_dir.name}: probed {len(kept)} checkpoints", file=sys.stderr)

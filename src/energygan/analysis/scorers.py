@@ -12,8 +12,8 @@ or by what a scorer does, never by the scorer's name. No torch at import: the DA
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from energygan.data import datasets
 from energygan.study.paths import EVALUATOR
@@ -34,7 +34,8 @@ class Scorer:
 def _classifier_works(scores: dict, floor: dict, reference: dict) -> bool:
     """All digits covered and an inception score of at least a fraction of real digits' (`reference`)."""
     classes, inception = scores.get("classes_covered", math.nan), scores.get("inception_score", math.nan)
-    return bool(classes >= floor["min_classes"] and inception >= floor["min_inception_of_real"] * reference["inception_score"])
+    return bool(classes >= floor["min_classes"]
+                and inception >= floor["min_inception_of_real"] * reference["inception_score"])
 
 
 def _density_works(scores: dict, floor: dict, reference: dict) -> bool:

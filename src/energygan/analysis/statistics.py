@@ -6,7 +6,7 @@ independent units (runs, or clusters of runs such as the architectures of a grid
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -106,7 +106,8 @@ def with_reference(aggregated: pd.DataFrame, reference: pd.DataFrame) -> pd.Data
 def ranking(aggregated: pd.DataFrame, dataset: str) -> tuple[dict, dict]:
     """(best, worst) rows by the headline score, among settings with at least one scored run."""
     scorer = scorers.of(dataset)
-    scored = aggregated.dropna(subset=[scorer.headline]).sort_values(scorer.headline, ascending=not scorer.scores[scorer.headline])
+    scored = aggregated.dropna(subset=[scorer.headline]).sort_values(scorer.headline,
+                                                                     ascending=not scorer.scores[scorer.headline])
     return scored.iloc[0].to_dict(), scored.iloc[-1].to_dict()
 
 
@@ -124,8 +125,9 @@ def write_tables(runs_csv, reference_csv, experiment: str, confidence: float, qu
     aggregated = aggregate(runs, confidence)
     table = with_reference(aggregated, files.read_csv(reference_csv, what="energygan reference table"))
     scorer = scorers.of(runs["dataset"].iloc[0])
-    tables.write(table, out_csv, out_html, title=f"{experiment}: mean over seeds, {confidence:.0%} t-interval; reference rows "
-                                            f"(real data) first; {working_label(runs, quality_floor[scorer.name], scorer)}")
+    tables.write(table, out_csv, out_html,
+                 title=f"{experiment}: mean over seeds, {confidence:.0%} t-interval; reference rows (real data) first; "
+                       f"{working_label(runs, quality_floor[scorer.name], scorer)}")
     best, worst = ranking(aggregated, runs["dataset"].iloc[0])
     score = scorer.headline
     keys = group_columns(runs)
@@ -153,7 +155,8 @@ def write_figures(runs_csv, experiment: str, kinds: list[str], outputs: list[str
         elif kind == "curves":
             curves = []
             for _, run in runs.iterrows():
-                c = files.read_csv(Path(run["samples_png"]).parent / runfolder.CURVES, ("step",), "energygan curves table")
+                c = files.read_csv(Path(run["samples_png"]).parent / runfolder.CURVES, ("step",),
+                                   "energygan curves table")
                 curves.append(c.assign(loss=run["loss"], f=run["f"], seed=run["seed"],
                                        setting=plots.setting_label(run, [k for k in keys if k != "loss"])))
             plots.training_curves(pd.concat(curves), path, f"{experiment}: training curves")
@@ -174,4 +177,5 @@ def write_figures(runs_csv, experiment: str, kinds: list[str], outputs: list[str
                 marks[panel] = plots.quality_mark(run)
             plots.mixture_samples(samples, marks, data, path, f"{experiment}: samples (red) over the density of P")
         else:
-            raise ValueError(f"unknown figure kind {kind!r}; known: {sorted(['curves', 'density', 'heatmap', 'points', 'samples'])}")
+            raise ValueError(f"unknown figure kind {kind!r}; "
+                             f"known: {sorted(['curves', 'density', 'heatmap', 'points', 'samples'])}")

@@ -4,9 +4,9 @@ log q/p; MNIST: the AUROC of s against off-manifold inputs), the probes over tra
 verdicts computed from the runs and the tolerances in config.
 
 A claim's effect is a mean over runs (or a difference of two means, or of pairs) with a t interval
-(energygan.analysis.verdicts); it is decided only when the interval lies on one side of the tolerance and each side has at
-least `min_units` runs (the unit: one run, its own seed and setting) that work and whose discriminator
-lives, and is "not established at this scale" otherwise.
+(energygan.analysis.verdicts); it is decided only when the interval lies on one side of the tolerance and each
+side has at least `min_units` runs (the unit: one run, its own seed and setting) that work and whose
+discriminator lives, and is "not established at this scale" otherwise.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from energygan.report import tables
 from energygan.study.checks import PROBED_SETTINGS
 
 _MIXTURE = [f"{points}_{target}_{stat}" for points in ("plane", "samples")
-            for target in ("energy", "optimum", "energy_difference", "composed") for stat in ("spearman", "pearson")] + \
+            for target in ("energy", "optimum", "energy_difference", "composed")
+            for stat in ("spearman", "pearson")] + \
     ["plane_optimum_relative_error", "samples_optimum_relative_error", "plane_scaled_energy_relative_error",
      "plane_composed_relative_error", "plane_optimum_excluded", "spread_on_p",
      "spread_in_margins", "flatness", "s_mean_p", "s_mean_q", "gap_in_margins"]
@@ -139,9 +140,9 @@ def claims(probes: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
         gap = values(hinge, "gap_in_margins")
         rows.append({"claim": f"a trained EBGAN's D is flat on the data (Theorem 2), {domain}", "source": "EBGAN paper",
                      "measure": "mean std of s on the data in margins m (one value in [0, m] at equilibrium); a D "
-                                "counts as dead only when s is flat off the data too (noise; energygan.analysis.quality), so a "
-                                f"flat equilibrium D stays in; {left}; energy gap (mean s on Q - on P) "
-                                f"{gap.mean():.3g} m",
+                                "counts as dead only when s is flat off the data too (noise; "
+                                "energygan.analysis.quality), so a flat equilibrium D stays in; "
+                                f"{left}; energy gap (mean s on Q - on P) {gap.mean():.3g} m",
                      "tolerance": f"below {tol['flat']} m", "scale": scale,
                      **verdicts.threshold(values(hinge, "spread_in_margins"), tol["flat"], False, settings)})
     return pd.DataFrame(rows)
@@ -161,7 +162,8 @@ def fixed_q_claims(mixtures: pd.DataFrame, spec: dict, scale: str, fractions: st
              "measure": f"mean weighted {statistic} correlation of the fresh logistic D's s with log q/p over the "
                         f"plane; {where}",
              "tolerance": f"above {tol['tracks']}", "scale": scale,
-             **verdicts.threshold(values(qs, f"{logistic}energy_difference_{statistic}"), tol["tracks"], True, settings)}]
+             **verdicts.threshold(values(qs, f"{logistic}energy_difference_{statistic}"), tol["tracks"], True,
+                                  settings)}]
     rows.append({"claim": "at a fixed Q, EBGAN's loss trains an s that tracks E_P no better than the logistic loss's",
                  "source": "blog",
                  "measure": f"EBGAN's fresh D ({_kind(kinds.get('EBGAN'))}) minus the logistic GAN's "
@@ -201,7 +203,8 @@ def calibrated_claims(mixtures: pd.DataFrame, spec: dict, scale: str) -> list[di
         rows.append({"claim": f"{other}'s s alone tracks E_P less well than a calibrated EBGAN's",
                      "source": "Dai et al. 2017",
                      "measure": f"calibrated EBGAN minus {other.split(' ', 1)[1]}: {measure}; calibrated EBGAN: "
-                                f"{calibrated_left}, {seeds(calibrated)}; {other.split(' ', 1)[1]}: {left}, {seeds(table)}",
+                                f"{calibrated_left}, {seeds(calibrated)}; "
+                                f"{other.split(' ', 1)[1]}: {left}, {seeds(table)}",
                      "tolerance": f"difference above {tol['better']}", "scale": scale,
                      **verdicts.difference(values(calibrated, column), values(table, column), tol["better"], settings,
                                            above=True)})
@@ -223,8 +226,9 @@ def front(claims_table: pd.DataFrame) -> pd.DataFrame:
     effect = [f"{row.mean:.3g} [{row.ci_low:.3g}, {row.ci_high:.3g}]" if math.isfinite(row.mean) else "no runs"
               for row in claims_table.itertuples()]
     half = [f"{h:.2g}" if math.isfinite(h) else "-" for h in claims_table["half_width"]]
-    return pd.DataFrame({"claim": claims_table["claim"], "verdict": claims_table["verdict"], "effect [interval]": effect,
-                         "runs": claims_table["runs"], "tolerance": claims_table["tolerance"], "half-width": half})
+    return pd.DataFrame({"claim": claims_table["claim"], "verdict": claims_table["verdict"],
+                         "effect [interval]": effect, "runs": claims_table["runs"],
+                         "tolerance": claims_table["tolerance"], "half-width": half})
 
 
 def probed_scale(probes: pd.DataFrame, spec: dict) -> str:
@@ -245,12 +249,15 @@ def write_outputs(probe_csvs: list[str], spec: dict, out_dir) -> None:
     probes = pd.concat([files.read_csv(path, ("dataset",), "energygan probes table") for path in probe_csvs],
                        ignore_index=True)
     scale, kinds = probed_scale(probes, spec), spec.get("fixed_q", {}).get("discriminators", {})
-    written = {"claims": (claims(probes, spec, scale), "The title question: the post's claims about trained "
-                         f"discriminators, verdicts from a {spec['verdicts']['confidence']:.0%} t interval"),
-              "energy_2d": (per_setting(probes[scorers.selected(probes["dataset"], "known_density")], columns(kinds, False)),
-                            f"2D mixtures: the learned s against E_P, s* and log q/p ({spec['statistic']} and Pearson "
-                            "correlations weighted by (p+q)/2; relative error of s against s*)"),
-              "auroc_mnist": (per_setting(probes[scorers.selected(probes["dataset"], "reads_evaluator")], columns(kinds, True)),
+    mixtures = probes[scorers.selected(probes["dataset"], "known_density")]
+    images = probes[scorers.selected(probes["dataset"], "reads_evaluator")]
+    written = {"claims": (claims(probes, spec, scale),
+                          ("The title question: the post's claims about trained discriminators, verdicts from a "
+                           f"{spec['verdicts']['confidence']:.0%} t interval")),
+              "energy_2d": (per_setting(mixtures, columns(kinds, False)),
+                            (f"2D mixtures: the learned s against E_P, s* and log q/p ({spec['statistic']} and Pearson "
+                             "correlations weighted by (p+q)/2; relative error of s against s*)")),
+              "auroc_mnist": (per_setting(images, columns(kinds, True)),
                               "MNIST: the AUROC of s, test digits (low) against inputs off the data (high)")}
     for name, (table, title) in written.items():
         tables.write(table, out / f"{name}.csv", out / f"{name}.html", title=f"{title} [{scale}]")

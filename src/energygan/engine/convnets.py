@@ -80,7 +80,8 @@ class ConvStack(nn.Module):
         super().__init__()
         self.layers = nn.ModuleList(StackedConv(runs, a, b, s, p, transposed, bias=not n)
                                     for a, b, s, p, n in zip(channels, channels[1:], strides, paddings, normed))
-        self.norms = nn.ModuleDict({str(i): StackedBatchNorm2d(runs, channels[i + 1]) for i, n in enumerate(normed) if n})
+        self.norms = nn.ModuleDict({str(i): StackedBatchNorm2d(runs, channels[i + 1])
+                                    for i, n in enumerate(normed) if n})
         self.activation = activation
 
     def reset(self, generators) -> None:
@@ -168,4 +169,5 @@ class ConvAutoencoder(nn.Module):
         """(energy [K, B], code [K, B, 4 size H W / 4^n_layers])."""
         code = self.encoder(grouped(x), last_activation=True)
         error = ungrouped(self.decoder(code), self.runs) - x
-        return parametrisations.reconstruction_energy(error.flatten(2), self.energy), ungrouped(code, self.runs).flatten(2)
+        return (parametrisations.reconstruction_energy(error.flatten(2), self.energy),
+                ungrouped(code, self.runs).flatten(2))

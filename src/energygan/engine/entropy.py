@@ -12,12 +12,13 @@ Two estimators (`setup.entropy_estimator`, each with `setup.entropy_k` neighbour
   full gradient (k = 1 is the estimate the calibrated EBGAN first ran with here);
 - `mean_shift`: the same value, and as its gradient Dai et al.'s stop-gradient direction (their code,
   synthetic/egan_knn.py): from each sample towards the mean of its k nearest neighbours, divided by the
-  variance of those points and the sample, coordinate by coordinate. For points spread evenly in a ball of radius r about x, the neighbours' mean lies
-  r^2 / (d + 2) grad log q from x and their variance per coordinate is r^2 / (d + 2), so the ratio
-  estimates grad log q itself, averaged over k neighbours rather than read off one distance. The variance of
-  a few points is noisy and 1/variance is convex, so the field is longer than the score (Jensen): measured on
-  Gaussians with k = 20 and 512 samples, by a factor of 1.2 to 1.35 (tests/engine/test_entropy.py). Its
-  direction is per coordinate, so it follows a Gaussian stretched 40 to 1 as well as a round one.
+  variance of those points and the sample, coordinate by coordinate. For points spread evenly in a ball of
+  radius r about x, the neighbours' mean lies r^2 / (d + 2) grad log q from x and their variance per
+  coordinate is r^2 / (d + 2), so the ratio estimates grad log q itself, averaged over k neighbours rather
+  than read off one distance. The variance of a few points is noisy and 1/variance is convex, so the field is
+  longer than the score (Jensen): measured on Gaussians with k = 20 and 512 samples, by a factor of 1.2 to
+  1.35 (tests/engine/test_entropy.py). Its direction is per coordinate, so it follows a Gaussian stretched 40
+  to 1 as well as a round one.
 Distances are differences taken coordinate by coordinate (never |a|^2 + |b|^2 - 2 a.b, which rounds close
 pairs to 0) and in float64.
 

@@ -129,7 +129,8 @@ class Linear:
 
     def __post_init__(self):
         if not (self.margin > 0 and self.real_penalty >= 0):
-            raise ValueError(f"linear: margin must be > 0 and real_penalty >= 0, got {self.margin}, {self.real_penalty}")
+            raise ValueError("linear: margin must be > 0 and real_penalty >= 0, "
+                             f"got {self.margin}, {self.real_penalty}")
 
     def real(self, s):
         return s + self.real_penalty * s ** 2 if self.real_penalty else s

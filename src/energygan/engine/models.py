@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -106,7 +107,7 @@ class StackedMLP(nn.Module):
         super().__init__()
         normed = [i for i, on in enumerate(batch_norm or []) if on]
         self.layers = nn.ModuleList(StackedLinear(runs, a, b, bias=i not in normed)
-                                    for i, (a, b) in enumerate(zip(widths, widths[1:])))
+                                    for i, (a, b) in enumerate(itertools.pairwise(widths)))
         self.norms = nn.ModuleDict({str(i): StackedBatchNorm(runs, widths[i + 1]) for i in normed})
         self.activation = activation
 

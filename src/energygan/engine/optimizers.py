@@ -36,7 +36,8 @@ class StackedOptimizer:
         self.v = [torch.zeros_like(p) for p in self.params]
         # steps taken, per run: a run that sits out a step (gated, or frozen) keeps its moments and count
         self.t = torch.zeros(len(adam), dtype=torch.float64, device=lr.device)
-        self.calls = torch.zeros((), dtype=torch.float64, device=lr.device)  # steps of the whole stack (the decay's clock)
+        # steps of the whole stack (the decay's clock)
+        self.calls = torch.zeros((), dtype=torch.float64, device=lr.device)
         run_params = sum(p[0].numel() for p in self.params)
         self.fused = self.any_adam and lr.device.type in FUSED_DEVICES and run_params >= FUSED_MIN_RUN_PARAMS
         # the fused kernel counts steps per tensor: one count per run and tensor, each equal to t

@@ -45,7 +45,8 @@ class Setup:
     d_steps: int = 1                    # discriminator steps per generator step
     dropout: float = 0.5
     batch_norm: str = "none"            # none | generator | both: which nets (architectures.NORMALISED, and why)
-    nonnegative_s: str = "square"       # how an MLP's output becomes s >= 0 where the loss needs it: parametrisations.NONNEGATIVE
+    # how an MLP's output becomes s >= 0 where the loss needs it: parametrisations.NONNEGATIVE
+    nonnegative_s: str = "square"
     positive_s: str = "softplus"        # ... and s > 0 where only f needs it (the power f)
     # decay of an exponential moving average of G's weights (0: off); the fixed samples, the saved
     # generators (scored and probed) and the snapshots are the average's, D trains against G itself
@@ -68,7 +69,7 @@ class Setup:
     snapshots: tuple = ()               # fractions of `steps` at which each run's G and D are kept as well
 
     @classmethod
-    def from_dict(cls, settings: dict) -> "Setup":
+    def from_dict(cls, settings: dict) -> Setup:
         """From JSON (a job's settings, a manifest), where tuples come back as lists."""
         return cls(**{**settings, "adam_betas": tuple(settings.get("adam_betas", cls.adam_betas)),
                       **{key: tuple(settings.get(key, ())) for key in ("snapshots", "lr_decay", "gap_gate")}})

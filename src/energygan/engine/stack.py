@@ -50,8 +50,10 @@ class RunStack:
         self.D.reset([torch.Generator().manual_seed(2 * r.seed + 1) for r in runs])
         self.G_average = copy.deepcopy(self.G).requires_grad_(False) if setup.ema else None
         lr_d, lr_g = (torch.tensor([getattr(r, key) for r in runs], **dev) for key in ("lr", "generator_lr"))
-        self.opt_g = StackedOptimizer(self.G.parameters(), lr_g, _is_adam(runs, "optim_g"), setup.adam_betas, decay=setup.lr_decay)
-        self.opt_d = StackedOptimizer(self.D.parameters(), lr_d, _is_adam(runs, "optim_d"), setup.adam_betas, decay=setup.lr_decay)
+        self.opt_g = StackedOptimizer(self.G.parameters(), lr_g, _is_adam(runs, "optim_g"), setup.adam_betas,
+                                      decay=setup.lr_decay)
+        self.opt_d = StackedOptimizer(self.D.parameters(), lr_d, _is_adam(runs, "optim_d"), setup.adam_betas,
+                                      decay=setup.lr_decay)
         # each run's last discriminator loss, which gates its next updates where `setup.gap_gate` is set
         self.last_d_loss = torch.zeros(k, **dev)
         self.any_dropout = any(r.dropout_d for r in runs)

@@ -8,8 +8,7 @@ from __future__ import annotations
 import torch
 
 from energygan import rng
-from energygan.engine import models
-from energygan.engine import entropy
+from energygan.engine import entropy, models
 
 GRAPH_WARMUP = 3  # eager steps before a CUDA graph captures the step
 

@@ -12,7 +12,7 @@ import numpy as np
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
 # an external resource the page would load (links a reader may click are fine)
-EXTERNAL = re.compile(r"""<(?:script|img|link|iframe)\b[^>]*\b(?:src|href)=["']?(?:https?:)?//""", re.I)
+EXTERNAL = re.compile(r"""<(?:script|img|link|iframe)\b[^>]*\b(?:src|href)=["']?(?:https?:)?//""", re.IGNORECASE)
 
 
 def find_browser() -> str | None:

@@ -1,4 +1,5 @@
-"""Figures for the report (matplotlib through seaborn's styling, Agg backend); its tables are energygan.report.tables."""
+"""Figures for the report (matplotlib through seaborn's styling, Agg backend); its tables are
+energygan.report.tables."""
 
 from __future__ import annotations
 
@@ -9,15 +10,15 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+import torch
 
-from energygan import files  # noqa: E402
-from energygan.engine import losses as losses_mod  # noqa: E402
-from energygan.registry import label  # noqa: E402
+from energygan import files
+from energygan.engine import losses as losses_mod
+from energygan.registry import label
 
 sns.set_theme(style="whitegrid", context="notebook")
 
@@ -46,7 +47,8 @@ def inner_loop(result, path) -> None:
     sizes = sorted({n for _, n in result.learned})
     if result.grid.shape[1] == 1:
         x = result.grid[:, 0]
-        fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.6))
+        fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 4.2), squeeze=False, layout="constrained")
+        axes = axes[0]
         for ax, name in zip(axes, names):
             ax.plot(x, result.optimum[name], color="black", lw=2, label="s* (closed form)")
             for n in sizes:
@@ -58,9 +60,11 @@ def inner_loop(result, path) -> None:
             low, high = torch.nanquantile(result.optimum[name], torch.tensor([0.02, 0.98], dtype=x.dtype))
             pad = 0.3 * (high - low) + 0.5
             ax.set(title=name, xlabel="x", ylim=(low - pad, high + pad))
-        axes[0].legend(fontsize=8)
+        # one legend below the panels: s*, the learned s and the two densities, never over a curve
+        handles = [*axes[0].get_legend_handles_labels()[0], *density.get_legend_handles_labels()[0]]
+        fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=8, frameon=False)
     else:
-        side = int(round(len(result.grid) ** 0.5))
+        side = round(len(result.grid) ** 0.5)
         extent = [result.grid[:, 0].min(), result.grid[:, 0].max(), result.grid[:, 1].min(), result.grid[:, 1].max()]
         fig, axes = plt.subplots(2, len(names), figsize=(3.6 * len(names), 6.6))
         for col, name in enumerate(names):
@@ -147,20 +151,26 @@ def score_heatmaps(aggregated: pd.DataFrame, scores: dict, path, title: str) -> 
 
 
 def score_points(runs: pd.DataFrame, scores: dict, keys: list, path, title: str) -> None:
-    """Every seed's score per setting; a setting's diverged runs are counted in its label."""
+    """Every seed's score per setting, one panel per score; a setting's diverged runs are counted in its label;
+    the seeds' legend once, outside the panels."""
     runs = runs.assign(setting=[setting_label(r, keys) for _, r in runs.iterrows()])
     diverged = runs.groupby("setting", sort=False)["status"].apply(lambda s: int((s == "diverged").sum()))
     order = list(diverged.index)
     labels = [f"{s} ({d} diverged)" if d else s for s, d in diverged.items()]
-    fig, axes = plt.subplots(len(scores), 1, figsize=(max(6, 0.45 * len(order) + 2), 3.2 * len(scores)),
-                             squeeze=False)
+    fig, axes = plt.subplots(len(scores), 1, figsize=(max(6, 0.45 * len(order) + 2), 2.8 * len(scores) + 1),
+                             squeeze=False, layout="constrained")
     for ax, (score, higher_better) in zip(axes[:, 0], scores.items()):
         sns.stripplot(data=runs, x="setting", y=score, hue="seed", order=order, ax=ax, size=6, jitter=0.15,
-                      palette="deep")
-        ax.set(xlabel="", ylabel=f"{score} ({'higher' if higher_better else 'lower'} better)")
+                      palette="deep", legend=ax is axes[0, 0])
+        ax.set(xlabel="", ylabel=textwrap.fill(f"{score} ({'higher' if higher_better else 'lower'} better)", 22))
+        ax.yaxis.label.set_fontsize(9)
         ax.set_xticks(range(len(order)), labels if ax is axes[-1, 0] else [""] * len(order),
                       rotation=75 if len(order) > 4 else 15, ha="right", fontsize=8)
-    axes[0, 0].set_title(title)
+    if axes[0, 0].get_legend() is not None:
+        handles, names = axes[0, 0].get_legend_handles_labels()
+        axes[0, 0].get_legend().remove()
+        fig.legend(handles, names, title="seed", loc="outside right upper", fontsize=8, title_fontsize=8)
+    fig.suptitle(title)
     _save(fig, path)
 
 
@@ -192,11 +202,15 @@ def sample_grid(runs: pd.DataFrame, keys: list, path, title: str) -> None:
 
 
 def training_curves(curves: pd.DataFrame, path, title: str) -> None:
-    """D and G loss against step per setting (mean over seeds with its band), one panel per loss."""
+    """D and G loss against step per setting (mean over seeds with its band), one panel per loss; the settings'
+    legend below the panels."""
     long = curves.melt(id_vars=["step", "loss", "f", "setting", "seed"], value_vars=["d_loss", "g_loss"],
                        var_name="which", value_name="value")
     grid = sns.relplot(data=long, x="step", y="value", hue="setting", row="which", col="loss", kind="line",
                        height=2.6, aspect=1.3, facet_kws={"sharey": False}, errorbar=("pi", 100))
+    grid.set_titles(row_template="{row_name}", col_template="{col_name}", size=9)
+    sns.move_legend(grid, "upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(4, long["setting"].nunique()),
+                    frameon=False, fontsize=8, title_fontsize=8)
     grid.figure.suptitle(title, y=1.02)
     _save(grid.figure, path)
 
@@ -260,9 +274,21 @@ def energy_maps(panels: list, plane: dict, means, path, title: str) -> None:
     _save(fig, path)
 
 
+def probe_setting(runs: pd.DataFrame) -> pd.Series:
+    """Each probed run's line: its experiment and what sets it apart (loss, an autoencoder D, the pull-away and
+    entropy weights)."""
+    entropy = runs.get("entropy_weight", pd.Series(0.0, index=runs.index))
+    return (runs["experiment"] + ": " + runs["loss"]
+            + runs["discriminator"].map(lambda d: "" if d == "mlp" else f" ({d})")
+            + runs["pt_weight"].map(lambda w: f" PT {w:g}" if w else "")
+            + entropy.map(lambda w: f" calibrated {w:g}" if w else ""))
+
+
 def probes_over_training(probes: pd.DataFrame, statistic: str, path, title: str) -> None:
-    """Mean probe per loss against the fraction of training done: on the 2D mixtures the correlation of s
-    with E_P and with its s*, on MNIST the AUROC against the run's own samples and against noise."""
+    """Mean probe per setting against the fraction of training done, with +-2 standard errors over its runs: on
+    the 2D mixtures the correlation of s with E_P and with its s*, on MNIST the AUROC against the run's own
+    samples and against noise. One legend below the panels (a setting keeps its colour in every panel); a
+    setting probed once is a point with its interval."""
     def measured(dataset, column):  # a dataset's probes hold what its kind of data is probed for
         return column in probes and probes.loc[probes["dataset"] == dataset, column].notna().any()
 
@@ -271,19 +297,28 @@ def probes_over_training(probes: pd.DataFrame, statistic: str, path, title: str)
               for t, name in (("energy", "E_P"), ("optimum", "s*"))]
     panels += [(d, f"auroc_{k}", f"{d}: AUROC against {k}") for d in probes["dataset"].unique()
                if measured(d, "auroc_samples") for k in ("samples", "noise")]
-    fig, axes = plt.subplots(1, max(len(panels), 1), figsize=(3.6 * max(len(panels), 1), 3.4), squeeze=False)
-    for ax, (dataset, column, name) in zip(axes[0], panels):
-        subset = probes[(probes["dataset"] == dataset) & (probes["status"] == "ok")]
-        hue = (subset["loss"] + subset["discriminator"].map(lambda d: "" if d == "mlp" else f" ({d})")
-               + subset["pt_weight"].map(lambda w: f" PT {w:g}" if w else "")
-               + subset.get("entropy_weight", pd.Series(0.0, index=subset.index)).map(
-                   lambda w: f" calibrated {w:g}" if w else ""))
-        sns.lineplot(x=subset["fraction"], y=subset[column], hue=hue, marker="o", errorbar=None, ax=ax)
-        ax.set(title=name, xlabel="fraction of training", ylabel="")
+    ok = probes[probes["status"] == "ok"]
+    settings = list(dict.fromkeys(probe_setting(ok)))
+    palette = dict(zip(settings, sns.color_palette("tab20" if len(settings) > 10 else "tab10", len(settings))))
+    columns = min(4, max(len(panels), 1))
+    rows = math.ceil(max(len(panels), 1) / columns)
+    legend_rows = math.ceil(len(settings) / 3)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.8 * columns, 3.4 * rows + 0.25 * legend_rows + 0.8),
+                             squeeze=False, layout="constrained")
+    for ax in axes.flat[len(panels):]:
+        ax.set_axis_off()
+    for ax, (dataset, column, name) in zip(axes.flat, panels):
+        subset = ok[(ok["dataset"] == dataset) & ok[column].notna()]
+        sns.lineplot(x=subset["fraction"], y=subset[column], hue=probe_setting(subset), palette=palette, marker="o",
+                     errorbar=("se", 2), err_style="bars", legend=False, ax=ax)
+        low, high = ax.get_ylim()  # correlations and AUROCs: a +-2 SE bar does not stretch the axis past them
+        ax.set(title=name, xlabel="fraction of training", ylabel="", xlim=(0, 1.05),
+               ylim=(max(low, -1.05), min(high, 1.05)))
         ax.title.set_fontsize(9)
-        ax.legend(fontsize=7)
-    fig.suptitle(textwrap.fill(title, 40 * max(len(panels), 2), replace_whitespace=False), fontsize=8,
-                 y=1.0 + 0.05 * (title.count("\n") + 2))
+    handles = [plt.Line2D([], [], color=palette[s], marker="o", label=s) for s in settings]
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(3, max(len(settings), 1)), fontsize=8,
+               frameon=False)
+    fig.suptitle(textwrap.fill(title, 40 * max(columns, 2), replace_whitespace=False), fontsize=8)
     _save(fig, path)
 
 
@@ -304,7 +339,8 @@ def score_histograms(panels: list, edges, path, title: str, xlabel: str, columns
     """One panel per (panel title, {group: scores}): the percentage of a group's runs per score bin, and
     its diverged (or unscored, score NaN) runs as a bar in a bin of their own left of the axis."""
     rows = -(-len(panels) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(4.4 * columns, 3.3 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.4 * columns, 3.7 * rows + 0.6), squeeze=False,
+                             layout="constrained")
     width = edges[1] - edges[0]
     failed_x = edges[0] - 1.5 * width
     colours = sns.color_palette("deep")
@@ -317,12 +353,13 @@ def score_histograms(panels: list, edges, path, title: str, xlabel: str, columns
         ax.axvline(edges[0] - 0.5 * width, color="grey", lw=0.8, ls=":")
         ticks = [t for t in ax.get_xticks() if edges[0] <= t <= edges[-1]]
         ax.set_xticks([failed_x, *ticks], ["diverged", *[f"{t:g}" for t in ticks]], fontsize=8)
-        ax.set(title=panel_title, xlabel=xlabel, ylabel="% of runs", xlim=(failed_x - width, edges[-1] + width / 2))
-        ax.legend(fontsize=7)
+        ax.set(title=panel_title, xlabel=xlabel, ylabel="% of runs", xlim=(failed_x - width, edges[-1] + width / 2),
+               ylim=(0, 105))
+        # each panel's counts in a legend under it: never over the bars
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=len(groups), frameon=False)
     for ax in axes.flat[len(panels):]:
         ax.set_visible(False)
     fig.suptitle(title)
-    fig.tight_layout()
     _save(fig, path)
 
 

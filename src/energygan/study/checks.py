@@ -55,7 +55,8 @@ def check(config: dict) -> None:
     if spec := config.get("grid_search"):
         selectors = {"grid_search.fair": spec["fair"],
                      "grid_search.ablation.factors": spec.get("ablation", {}).get("factors", {}),
-                     **{f"grid_search.families.{name}.where": f.get("where", {}) for name, f in spec["families"].items()}}
+                     **{f"grid_search.families.{name}.where": f.get("where", {})
+                        for name, f in spec["families"].items()}}
         for key, selector in selectors.items():
             if unknown := _unknown(selector, RUN_FIELDS | SETUP_FIELDS):
                 raise ValueError(f"config: {key} selects runs by {unknown}, which are not run or setup settings; "

@@ -85,16 +85,6 @@ class Shard:
                 for f in runfolder.training_files(b.setup.ema > 0)
                 + [s for step in b.setup.snapshot_steps for s in runfolder.snapshot_files(step, b.setup.ema > 0)]]
 
-    def outputs(self) -> list[str]:
-        """Every file the shard's training job writes, its record first: Snakemake finds a producer by
-        matching a file against the rule's outputs in order, compiling a regex for each it tries, so the
-        file that other jobs read is found at the first try."""
-        return [self.trained] + self.run_outputs()
-
-    def scores(self) -> list[str]:
-        """Every file the shard's scoring job writes, its record first (see outputs)."""
-        return [self.scored] + self.run_files(runfolder.METRICS)
-
 
 def run_id(values: dict) -> str:
     """A readable, unique id from the grid values that name a run: loss=hinge_margin10__seed=0."""
@@ -179,8 +169,9 @@ def expand(name: str, experiment: dict, checkpoint_every: int) -> list[tuple[Set
         # what the engine cannot run together is refused here, when the DAG is built, not when a job starts
         found = architectures.problems(setup, shape, run.pt_weight > 0, run.dropout_d) + specs_problems(run)
         if run.entropy_weight < 0 or (run.entropy_weight > 0 and not 1 <= setup.entropy_k < setup.batch_size):
-            found.append(f"entropy_weight must be >= 0 and needs batch_size > entropy_k >= 1 (neighbours in the batch), "
-                         f"got {run.entropy_weight} with batch_size {setup.batch_size} and entropy_k {setup.entropy_k}")
+            found.append(f"entropy_weight must be >= 0 and needs batch_size > entropy_k >= 1 (neighbours in the "
+                         f"batch), got {run.entropy_weight} with batch_size {setup.batch_size} and entropy_k "
+                         f"{setup.entropy_k}")
         if found:
             raise ValueError(f"experiment {name}, run {run.run_id}: " + "; ".join(found))
         pairs.append((setup, run))

@@ -26,7 +26,8 @@ KEPT = ("summary/runs.csv", "metrics.json", "theory/claims.csv",
         "title_question/claims.csv", "title_question/front.csv", "title_question/front_scale.txt",
         "title_question/energy_2d.csv", "title_question/auroc_mnist.csv", "title_question/over_training.png")
 # the tables the report shows of a kept study, with their titles
-SHOWN = {"title_question/claims.csv": "the title question's claims", "grid_search/verdicts.csv": "the grid search's verdicts",
+SHOWN = {"title_question/claims.csv": "the title question's claims",
+         "grid_search/verdicts.csv": "the grid search's verdicts",
          "grid_search/families.csv": "the grid search's families", "theory/claims.csv": "the theory's claims"}
 
 
@@ -36,7 +37,8 @@ def keep(results: str | Path, out: str | Path, configfiles: list[str], note: str
     present = [name for name in KEPT if (results / name).is_file()]
     probes = sorted(results.glob("*/probes.csv"))
     if not present:
-        raise ValueError(f"{results}: none of a study's outputs ({', '.join(KEPT[:3])}, ...) is there; run the study first")
+        raise ValueError(f"{results}: none of a study's outputs ({', '.join(KEPT[:3])}, ...) is there; "
+                         "run the study first")
     size_mb = sum((results / n).stat().st_size for n in present) / 1e6 + sum(p.stat().st_size for p in probes) / 1e6
     if size_mb > MAX_MB:
         raise ValueError(f"{results}: the study's outputs take {size_mb:.1f} MB, more than the {MAX_MB:g} MB a kept "
@@ -58,14 +60,14 @@ def provenance(results: Path, configfiles: list[str], note: str) -> dict:
     """Commit (and whether the tree had changes), config files' texts, device, date, and each experiment's
     training wall time from its jobs' records (trained.json)."""
     def git(*args):
-        done = subprocess.run(["git", *args], capture_output=True, text=True)
+        done = subprocess.run(["git", *args], check=False, capture_output=True, text=True)
         return done.stdout.strip() if done.returncode == 0 else None
     training = {}
     for record in sorted(results.glob("*/shards/*/trained.json")):
         seconds = json.loads(record.read_text()).get("wall_time_s", 0.0)
         training[record.parts[-4]] = round(training.get(record.parts[-4], 0.0) + seconds, 1)
     return {"commit": git("rev-parse", "HEAD"), "uncommitted_changes": bool(git("status", "--porcelain")),
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "device": device(), "host": platform.node(),
             "configfiles": {path: Path(path).read_text() for path in configfiles},
             "training_wall_time_s": training, "note": note}
@@ -84,7 +86,8 @@ def label(study: str | Path) -> str:
     record = files.read_json(study / PROVENANCE, ("commit", "device", "date"), "energygan kept study provenance")
     scale = (study / "title_question/front_scale.txt")
     scale = scale.read_text().strip() if scale.is_file() else ""
-    commit = (record["commit"] or "unknown commit")[:10] + (" with uncommitted changes" if record.get("uncommitted_changes") else "")
+    commit = ((record["commit"] or "unknown commit")[:10]
+              + (" with uncommitted changes" if record.get("uncommitted_changes") else ""))
     return f"kept study {study.name}: {record['device']}, {record['date'][:10]}, commit {commit}. {scale}".strip()
 
 
@@ -92,8 +95,10 @@ def views(study: str | Path) -> dict[str, str]:
     """What the report shows of a kept study: each shown table's and each figure's path in the study ->
     its file name in the report's view (an HTML table, or the figure itself)."""
     study = Path(study)
-    tables = {name: f"{name.replace('/', '__').removesuffix('.csv')}.html" for name in SHOWN if (study / name).is_file()}
-    figures = {str(p.relative_to(study)): str(p.relative_to(study)).replace("/", "__") for p in sorted(study.rglob("*.png"))}
+    tables = {name: f"{name.replace('/', '__').removesuffix('.csv')}.html"
+              for name in SHOWN if (study / name).is_file()}
+    figures = {str(p.relative_to(study)): str(p.relative_to(study)).replace("/", "__")
+               for p in sorted(study.rglob("*.png"))}
     return {**tables, **figures}
 
 

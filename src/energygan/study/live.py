@@ -59,7 +59,8 @@ class LiveView:
             return grid.reshape(k, c, side * h, side * w).cpu()
         generator = trainer.generator.eval()
         try:  # the fixed-noise stream at its step 1 (the sample grid takes step 0)
-            x = dataset.activate(generator(rng.normal(trainer.keys, rng.Z_FIXED, 1, (PLANE_SAMPLES, trainer.setup.z_dim))))
+            noise = rng.normal(trainer.keys, rng.Z_FIXED, 1, (PLANE_SAMPLES, trainer.setup.z_dim))
+            x = dataset.activate(generator(noise))
         finally:
             generator.train()
         cells = ((x.float().cpu() + PLANE_EXTENT) / (2 * PLANE_EXTENT) * PLANE_BINS).long()

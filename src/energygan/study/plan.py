@@ -38,7 +38,7 @@ PEAK_FLOPS = {"H100 FP32": 67e12, "H100 TF32": 495e12, "H100 BF16": 989e12}
 RUNTIME_MARGIN, START_MINUTES, HOST_MB = 2.0, 5, 4000
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def step_cost(setup: Setup) -> dict:
     """One run's parameters, FLOPs per step and bytes held in training, at `setup.batch_size`."""
     import torch
@@ -93,9 +93,9 @@ def shard_rows(shard: experiments.Shard, concurrent: int) -> list[dict]:
     costs = [step_cost(b.setup) for b in shard.batches]
     memory = [size * cost["bytes"] / 1e9 for size, cost in zip(sizes, costs)]
     shard_memory = sum(sorted(memory, reverse=True)[:concurrent])
-    return [{"experiment": shard.experiment, "shard": shard.name, "record": shard.trained, "runs": size, "in_flight": in_flight,
-             "steps": batch.setup.steps, "params": cost["params"], "flops_per_run_step": cost["flops"],
-             "memory_gb": gb, "shard_memory_gb": shard_memory}
+    return [{"experiment": shard.experiment, "shard": shard.name, "record": shard.trained, "runs": size,
+             "in_flight": in_flight, "steps": batch.setup.steps, "params": cost["params"],
+             "flops_per_run_step": cost["flops"], "memory_gb": gb, "shard_memory_gb": shard_memory}
             for batch, size, cost, gb in zip(shard.batches, sizes, costs, memory)]
 
 
@@ -212,12 +212,13 @@ def describe(config: dict, calibration_csv: str | Path) -> str:
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.3g}".format):
         lines = [table.to_string(), f"(hours: one device, shards one after another; calibration: {calibration_csv})"]
         if len(recorded):
-            lines += ["the shards trained so far, as their jobs recorded them (results/<experiment>/shards/<index>/"
-                      "trained.json) and as planned:", recorded.to_string()]
+            lines += [("the shards trained so far, as their jobs recorded them (results/<experiment>/shards/<index>/"
+                       "trained.json) and as planned:"), recorded.to_string()]
     flops = table.loc["total", "pflops"] * 1e15
     lines.append("the FLOPs alone at a GPU's dense peak (a lower bound on its time): " +
-                 ", ".join(f"{name} {peak / 1e12:.0f} TFLOP/s: {flops / peak / 3600:.3g} h" for name, peak in PEAK_FLOPS.items()))
+                 ", ".join(f"{name} {peak / 1e12:.0f} TFLOP/s: {flops / peak / 3600:.3g} h"
+                           for name, peak in PEAK_FLOPS.items()))
     if not len(_of_kind(calibration, "cuda")):
-        lines.append(f"no GPU measured in {calibration_csv}: on one, run python benchmarks/bench_engine.py --device cuda "
-                     f"--arch paper --calibrate {calibration_csv} (and --arch default, toy)")
+        lines.append(f"no GPU measured in {calibration_csv}: on one, run python benchmarks/bench_engine.py "
+                     f"--device cuda --arch paper --calibrate {calibration_csv} (and --arch default, toy)")
     return "\n".join(lines + [f"will not fit: {problem}" for problem in problems])

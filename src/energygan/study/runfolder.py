@@ -146,8 +146,8 @@ def load_discriminator(path: str | Path, dropout_masks: int = DROPOUT_MASKS):
             return s(x)
         keep, total = 1 - rate, 0
         for draw in range(dropout_masks):
-            masks = [(rng.uniform(torch.tensor([draw]), rng.DROPOUT_READ + i, 0, (x.shape[1], width)) < keep).float() / keep
-                     for i, width in enumerate(net.dropout_widths())]  # [1, N, width]: one run's masks
+            masks = [(rng.uniform(torch.tensor([draw]), rng.DROPOUT_READ + i, 0, (x.shape[1], width)) < keep)
+                     .float() / keep for i, width in enumerate(net.dropout_widths())]  # [1, N, width]: one run's masks
             total = total + s(x, masks)
         return total / dropout_masks
     return discrepancy

@@ -13,7 +13,7 @@ def dvc(*args: str) -> None:
     """Run the dvc beside this Python (the environment's), failing with DVC's own message."""
     executable = Path(sys.executable).with_name("dvc")
     command = [str(executable) if executable.exists() else "dvc", *args]
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, check=False, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"`{' '.join(['dvc', *args])}` failed: {(done.stderr or done.stdout).strip()}")
 

@@ -30,7 +30,7 @@ from energygan.study import runfolder
 
 def environment(device: str) -> dict:
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], check=False, capture_output=True, text=True,
                                 cwd=Path(__file__).parent).stdout.strip() or "unknown"
     except OSError:
         commit = "unknown"

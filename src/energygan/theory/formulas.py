@@ -31,7 +31,7 @@ def formula_checks(p: dict, theta: list, alpha: float, margin: float) -> pd.Data
     flat_s = torch.linspace(0, margin, 1001, dtype=F64)
     flat = 0.7 * hinge.real(flat_s) + 0.7 * hinge.fake(flat_s)
     d = 5.0  # s where the discriminator confidently calls a sample fake
-    slope = {name: torch.func.grad(lambda v, f=nl_mod.make(name): f(v))(torch.tensor(d, dtype=F64)).item()
+    slope = {name: torch.func.grad(nl_mod.make(name))(torch.tensor(d, dtype=F64)).item()
              for name in ("softplus", "softminus")}
     d_real = torch.sigmoid(-s)
     s_star = hinge.optimum(pd_, qd)
@@ -49,7 +49,7 @@ def formula_checks(p: dict, theta: list, alpha: float, margin: float) -> pd.Data
          "as_written": s[blog_objective.argmax()].item(), "as_derived": math.log(q0 / p0),
          "reference": math.log(q0 / p0), "reference_name": "s* = log q/p (the blog's own)",
          "alternative": math.log(p0 / q0), "alternative_name": "log p/q: s with the sign flipped"},
-        {"check": f"hinge objective at p = q over s in [0, m]: max - min (EBGAN Theorem 2)",
+        {"check": "hinge objective at p = q over s in [0, m]: max - min (EBGAN Theorem 2)",
          "as_written": (flat.max() - flat.min()).item(), "as_derived": 0.0, "reference": 0.0,
          "reference_name": "flat: any s in [0, m] is optimal"},
         {"check": f"slope f'(s) at s={d:g} (non-saturating means slope stays near 1)",

@@ -6,8 +6,8 @@ estimate of a Renyi divergence (`renyi_bias`)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pandas as pd
 import torch
