@@ -171,6 +171,7 @@ def test_the_probe_job_trains_fresh_ds_at_a_frozen_q_on_mnist_too(tmp_path):
     from energygan import files
     from energygan.engine.spec import Run, Setup
     from energygan.study import runfolder, training_job
+
     from tests.data.test_datasets import fake_mnist
     prepared = tmp_path / "prepared"
     prepared.mkdir()

@@ -55,3 +55,22 @@ def test_the_report_view_names_the_studys_device_date_commit_and_scale(tmp_path)
     page = (tmp_path / "view/title_question__claims.html").read_text()
     assert f"kept study s1: {record['device']}, {record['date'][:10]}" in page
     assert "Scale: ring8: 2 runs, 5 steps." in page and "supported" in page
+
+
+def test_provenance_counts_changes_to_tracked_files_only(tmp_path, monkeypatch):
+    """A study's own outputs (results/*.dvc) are untracked: they are no change to the code that made it."""
+    import subprocess
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
+                       capture_output=True)
+    git("init", "-q")
+    (tmp_path / "code.py").write_text("x = 1\n")
+    git("add", "code.py")
+    git("commit", "-q", "-m", "c")
+    fake_results(tmp_path / "results")
+    (tmp_path / "results/ring8.dvc").write_text("outs: []\n")
+    monkeypatch.chdir(tmp_path)
+    record = kept.provenance(tmp_path / "results", [], "")
+    assert len(record["commit"]) == 40 and record["uncommitted_changes"] is False
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert kept.provenance(tmp_path / "results", [], "")["uncommitted_changes"] is True

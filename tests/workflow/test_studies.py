@@ -20,3 +20,19 @@ def test_a_kept_study_is_shown_in_the_report(workdir):
     assert done.returncode == 0, done.stderr[-2000:]
     page = (workdir / "report.html").read_text()
     assert "7. Kept studies" in page and label in page
+
+
+def test_the_kept_cpu_study_answers_on_enough_independent_units():
+    """studies/cpu_study (issue 31): the grid search on at least 16 architectures per family, and every
+    title-question row on at least 8 units per side, each row with its interval."""
+    import pandas as pd
+    study = REPO / "studies/cpu_study"
+    assert json.loads((study / "provenance.json").read_text())["commit"]
+    grid = pd.read_csv(study / "grid_search/verdicts.csv")
+    widest = grid[grid["claim"].str.contains("all runs")]
+    assert len(widest) and (widest[["architectures_A", "architectures_B"]] >= 16).all().all()
+    title = pd.read_csv(study / "title_question/claims.csv")
+    rows = title[title["claim"].str.contains("2D") | ~title["claim"].str.contains("MNIST")]
+    units = rows["runs"].astype(str).str.findall(r"\d+")
+    assert len(rows) >= 9 and all(min(int(n) for n in found) >= 8 for found in units)
+    assert rows[["ci_low", "ci_high", "half_width"]].notna().all().all()

@@ -10,13 +10,14 @@ for _study in KEPT_STUDIES:
         name:
             f"render_study_{_study}"
         input:
-            study_files(_study),
+            provenance=f"studies/{_study}/{_kept.PROVENANCE}",
+            kept=study_files(_study),
         output:
             [report(path, category="7. Kept studies", subcategory=_kept.label(Path("studies", _study)),
                     caption="../report/kept_study.rst") for path in study_views(_study)],
         params:
-            folder=f"studies/{_study}",
-            out=f"results/studies/{_study}",
+            folder=lambda wildcards, input: Path(input.provenance).parent,
+            out=lambda wildcards, output: Path(output[0]).parent,
         conda:
             SOFTWARE
         log:

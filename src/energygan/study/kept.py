@@ -57,8 +57,8 @@ def keep(results: str | Path, out: str | Path, configfiles: list[str], note: str
 
 
 def provenance(results: Path, configfiles: list[str], note: str) -> dict:
-    """Commit (and whether the tree had changes), config files' texts, device, date, and each experiment's
-    training wall time from its jobs' records (trained.json)."""
+    """Commit (and whether tracked files had changes; the study's own outputs are untracked), config files'
+    texts, device, date, and each experiment's training wall time from its jobs' records (trained.json)."""
     def git(*args):
         done = subprocess.run(["git", *args], check=False, capture_output=True, text=True)
         return done.stdout.strip() if done.returncode == 0 else None
@@ -66,7 +66,8 @@ def provenance(results: Path, configfiles: list[str], note: str) -> dict:
     for record in sorted(results.glob("*/shards/*/trained.json")):
         seconds = json.loads(record.read_text()).get("wall_time_s", 0.0)
         training[record.parts[-4]] = round(training.get(record.parts[-4], 0.0) + seconds, 1)
-    return {"commit": git("rev-parse", "HEAD"), "uncommitted_changes": bool(git("status", "--porcelain")),
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": git("rev-parse", "HEAD"), "uncommitted_changes": bool(changed),
             "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "device": device(), "host": platform.node(),
             "configfiles": {path: Path(path).read_text() for path in configfiles},
