@@ -1,5 +1,6 @@
 import json
 from dataclasses import asdict, replace
+from pathlib import Path
 
 import pytest
 import torch
@@ -140,3 +141,43 @@ def test_a_training_job_killed_between_checkpoints_resumes_to_the_same_bytes(tmp
     assert whole["concurrent"] == 2 and whole["device"] == "cpu" and "git_commit" in whole
     # the job's rate counts every run-step it trained, over its own wall time
     assert whole["run_steps_per_s"] == pytest.approx((2 * 400 + 2 * 300) / whole["wall_time_s"], rel=0.01, abs=0.1)
+
+
+FILL_A_SMALL_DISK_WHILE_TRAINING = """
+set -u
+mount -t tmpfs -o size=64k tmpfs "$0"
+energygan train --params "$1"; echo "first: $?"
+find "$0" -type f | sort
+mount -o remount,size=4m "$0"
+energygan train --params "$1"; echo "again: $?"
+find "$0" -type f | sort
+"""
+
+
+def test_a_full_disk_during_training_is_named_and_the_job_resumes_once_there_is_space(tmp_path):
+    """The runs' folders on a 64 kB tmpfs (a user namespace of its own): the training job stops with the file
+    and folder it could not write, leaves no partial file, and, once the disk has room, resumes and finishes."""
+    import re
+    import shutil
+    import subprocess
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    unshare = ["unshare", "--user", "--map-root-user", "--mount"]
+    if shutil.which("unshare") is None or subprocess.run(
+            [*unshare, "sh", "-c", 'mount -t tmpfs -o size=64k tmpfs "$0"', str(disk)],
+            check=False, capture_output=True).returncode != 0:
+        pytest.skip("no user namespaces to mount a small tmpfs in")
+    params = {"batches": [batch(SMALL, MIXED[:2], disk / "results", 0)], "device": "cpu"}
+    done = subprocess.run([*unshare, "sh", "-c", FILL_A_SMALL_DISK_WHILE_TRAINING, str(disk), json.dumps(params)],
+                          check=False, capture_output=True, text=True)
+    first, again = done.stdout.split("again: ")
+    assert "first: 1" in first and again.startswith("0"), done.stdout + done.stderr
+    refused = re.findall(r"energygan train: error: could not write (\S+): no space left on device in (\S+); "
+                         r"free space there or write elsewhere", done.stderr)
+    assert len(refused) == 1 and refused[0][0].startswith(refused[0][1] + "/"), done.stderr
+    assert ".part" not in done.stdout  # no write left half-done on the full disk, nor after
+    checkpoint = params["batches"][0]["checkpoint"]
+    assert checkpoint in first and f"resumed from {checkpoint}" in done.stderr and checkpoint not in again
+    left = again.splitlines()[1:]
+    assert sorted(Path(p).name for p in left if "/a/" in p) == ["curves.csv", "discriminator.pt", "generator.pt",
+                                                                "manifest.json", "samples.png"]
