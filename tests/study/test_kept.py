@@ -1,4 +1,5 @@
 import json
+import subprocess
 
 import pandas as pd
 import pytest
@@ -59,7 +60,6 @@ def test_the_report_view_names_the_studys_device_date_commit_and_scale(tmp_path)
 
 def test_provenance_counts_changes_to_tracked_files_only(tmp_path, monkeypatch):
     """A study's own outputs (results/*.dvc) are untracked: they are no change to the code that made it."""
-    import subprocess
     def git(*args):
         subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
                        capture_output=True)

@@ -1,4 +1,7 @@
 import json
+import re
+import shutil
+import subprocess
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -157,9 +160,6 @@ find "$0" -type f | sort
 def test_a_full_disk_during_training_is_named_and_the_job_resumes_once_there_is_space(tmp_path):
     """The runs' folders on a 64 kB tmpfs (a user namespace of its own): the training job stops with the file
     and folder it could not write, leaves no partial file, and, once the disk has room, resumes and finishes."""
-    import re
-    import shutil
-    import subprocess
     disk = tmp_path / "disk"
     disk.mkdir()
     unshare = ["unshare", "--user", "--map-root-user", "--mount"]
