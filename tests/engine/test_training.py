@@ -266,20 +266,24 @@ class Killed(Exception):
     pass
 
 
+def killed_at_15_and_resumed(setup, runs, checkpoint):
+    """A trainer killed at step 15 (its checkpoint left behind), then a new one resumed from it to the end."""
+    def kill_after_15(trainer):
+        if trainer.progress.step == 15:
+            raise Killed
+    with pytest.raises(Killed):
+        Trainer(setup, runs, datasets.load("ring8")).fit(checkpoint, on_step=kill_after_15)
+    resumed = Trainer(setup, runs, datasets.load("ring8"))
+    resumed.fit(checkpoint)
+    return resumed
+
+
 @pytest.mark.parametrize("batch_norm", ["none", "both"])
 def test_resumed_equals_uninterrupted(tmp_path, batch_norm):
     setup = Setup(**{**SMALL.__dict__, "batch_norm": batch_norm})
     full = Trainer(setup, MIXED, datasets.load("ring8"))
     full.fit()
-    checkpoint = tmp_path / "shard.pt"
-
-    def kill_after_15(trainer):
-        if trainer.progress.step == 15:
-            raise Killed
-    with pytest.raises(Killed):
-        Trainer(setup, MIXED, datasets.load("ring8")).fit(checkpoint, on_step=kill_after_15)
-    resumed = Trainer(setup, MIXED, datasets.load("ring8"))
-    resumed.fit(checkpoint)
+    resumed = killed_at_15_and_resumed(setup, MIXED, tmp_path / "shard.pt")
     assert resumed.progress.step == 30
     # weights, and with batch normalization its running statistics too
     for net in ("G", "D"):
@@ -306,15 +310,7 @@ def test_calibrated_runs_batched_equal_alone_and_resume_where_they_stopped(tmp_p
         alone.fit()
         for p_batch, p_alone in zip(final_weights(together), final_weights(alone)):
             torch.testing.assert_close(p_batch[k], p_alone[0], atol=1e-5, rtol=1e-4)
-    checkpoint = tmp_path / "shard.pt"
-
-    def kill_after_15(trainer):
-        if trainer.progress.step == 15:
-            raise Killed
-    with pytest.raises(Killed):
-        Trainer(CALIBRATED_SETUP, CALIBRATED, datasets.load("ring8")).fit(checkpoint, on_step=kill_after_15)
-    resumed = Trainer(CALIBRATED_SETUP, CALIBRATED, datasets.load("ring8"))
-    resumed.fit(checkpoint)
+    resumed = killed_at_15_and_resumed(CALIBRATED_SETUP, CALIBRATED, tmp_path / "shard.pt")
     for a, b in zip(final_weights(together), final_weights(resumed)):
         assert torch.equal(a, b)
 

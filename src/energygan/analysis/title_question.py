@@ -92,6 +92,13 @@ def seeds(table: pd.DataFrame) -> str:
     return f"seeds {'/'.join(map(str, sorted(table['seed'].unique())))}" if len(table) else "no runs"
 
 
+def tracks_row(claim: str, source: str, measure: str, scores, spec: dict, scale: str) -> dict:
+    """A claim that a score is above the tolerance `tracks` (a correlation that says s tracks an energy)."""
+    tolerance = spec["tolerances"]["tracks"]
+    return {"claim": claim, "source": source, "measure": measure, "tolerance": f"above {tolerance}", "scale": scale,
+            **verdicts.threshold(scores, tolerance, True, spec["verdicts"])}
+
+
 def with_fixed_q_over_checkpoints(probes: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """Each run at the end of its training, its fixed-Q probes replaced by their mean over the checkpoints
     where a fresh D was trained (a fixed Q far from P early in training asks the blog's question more
@@ -121,11 +128,9 @@ def claims(probes: pd.DataFrame, spec: dict, scale: str) -> pd.DataFrame:
     logistic, logistic_left = group(mixtures, "logistic GAN")
     ebgan, ebgan_left = group(mixtures, "EBGAN")
     column = f"plane_energy_difference_{statistic}"
-    rows = [{"claim": "a trained logistic GAN's s tracks E_P - E_Q = log q/p", "source": "blog",
-             "measure": f"mean weighted {statistic} correlation of s with log q/p over the plane; logistic GAN: "
-                        f"{logistic_left}, {seeds(logistic)}",
-             "tolerance": f"above {tol['tracks']}", "scale": scale,
-             **verdicts.threshold(values(logistic, column), tol["tracks"], True, settings)}]
+    rows = [tracks_row("a trained logistic GAN's s tracks E_P - E_Q = log q/p", "blog",
+                       f"mean weighted {statistic} correlation of s with log q/p over the plane; logistic GAN: "
+                       f"{logistic_left}, {seeds(logistic)}", values(logistic, column), spec, scale)]
     column = f"plane_energy_{statistic}"
     rows.append({"claim": "a trained EBGAN's s tracks the data's energy E_P no better than a logistic GAN's "
                           "(the title: 'normal GANs are slightly more energy-based')", "source": "blog",
@@ -158,12 +163,9 @@ def fixed_q_claims(mixtures: pd.DataFrame, spec: dict, scale: str, fractions: st
     where = (f"a fresh D of each kind trained on the P and frozen Q of each run that works (at fractions {fractions} "
              f"of training, averaged per run): {qs_left}, {seeds(qs)}")
     logistic, ebgan = (f"fixed_q_{fixed_q.slug(kind)}_plane_" for kind in ("logistic GAN", "EBGAN"))
-    rows = [{"claim": "at a fixed Q, the logistic loss trains s* = log q/p = E_P - E_Q", "source": "blog",
-             "measure": f"mean weighted {statistic} correlation of the fresh logistic D's s with log q/p over the "
-                        f"plane; {where}",
-             "tolerance": f"above {tol['tracks']}", "scale": scale,
-             **verdicts.threshold(values(qs, f"{logistic}energy_difference_{statistic}"), tol["tracks"], True,
-                                  settings)}]
+    rows = [tracks_row("at a fixed Q, the logistic loss trains s* = log q/p = E_P - E_Q", "blog",
+                       f"mean weighted {statistic} correlation of the fresh logistic D's s with log q/p over the "
+                       f"plane; {where}", values(qs, f"{logistic}energy_difference_{statistic}"), spec, scale)]
     rows.append({"claim": "at a fixed Q, EBGAN's loss trains an s that tracks E_P no better than the logistic loss's",
                  "source": "blog",
                  "measure": f"EBGAN's fresh D ({_kind(kinds.get('EBGAN'))}) minus the logistic GAN's "
@@ -194,11 +196,9 @@ def calibrated_claims(mixtures: pd.DataFrame, spec: dict, scale: str) -> list[di
     column = f"plane_energy_{statistic}"
     measure = (f"mean weighted {statistic} correlation of s with E_P = -log p over the plane (its relative error "
                f"in value, s / w against E_P up to a constant, is in energy_2d: plane_scaled_energy_relative_error)")
-    rows = [{"claim": "a calibrated EBGAN's s tracks the data's energy E_P (its entropy term makes s = w E_P + c at "
-                      "equilibrium)", "source": "Dai et al. 2017",
-             "measure": f"{measure}; calibrated EBGAN: {calibrated_left}, {seeds(calibrated)}",
-             "tolerance": f"above {tol['tracks']}", "scale": scale,
-             **verdicts.threshold(values(calibrated, column), tol["tracks"], True, settings)}]
+    rows = [tracks_row("a calibrated EBGAN's s tracks the data's energy E_P (its entropy term makes s = w E_P + c at "
+                       "equilibrium)", "Dai et al. 2017", f"{measure}; calibrated EBGAN: {calibrated_left}, "
+                       f"{seeds(calibrated)}", values(calibrated, column), spec, scale)]
     for other, table, left in (("a plain EBGAN", ebgan, ebgan_left), ("a logistic GAN", logistic, logistic_left)):
         rows.append({"claim": f"{other}'s s alone tracks E_P less well than a calibrated EBGAN's",
                      "source": "Dai et al. 2017",
@@ -209,13 +209,11 @@ def calibrated_claims(mixtures: pd.DataFrame, spec: dict, scale: str) -> list[di
                      **verdicts.difference(values(calibrated, column), values(table, column), tol["better"], settings,
                                            above=True)})
     column = f"plane_composed_{statistic}"
-    rows.append({"claim": "a logistic GAN's composed energy E_Q + s tracks the data's energy E_P",
-                 "source": "Che et al. 2020",
-                 "measure": f"mean weighted {statistic} correlation of E_Q + s with E_P over the plane, E_Q = -log of "
-                            f"the kernel estimate of q (relative error up to a constant in energy_2d: "
-                            f"plane_composed_relative_error); logistic GAN: {logistic_left}, {seeds(logistic)}",
-                 "tolerance": f"above {tol['tracks']}", "scale": scale,
-                 **verdicts.threshold(values(logistic, column), tol["tracks"], True, settings)})
+    rows.append(tracks_row("a logistic GAN's composed energy E_Q + s tracks the data's energy E_P", "Che et al. 2020",
+                           f"mean weighted {statistic} correlation of E_Q + s with E_P over the plane, E_Q = -log of "
+                           f"the kernel estimate of q (relative error up to a constant in energy_2d: "
+                           f"plane_composed_relative_error); logistic GAN: {logistic_left}, {seeds(logistic)}",
+                           values(logistic, column), spec, scale))
     return rows
 
 

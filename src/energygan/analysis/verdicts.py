@@ -89,10 +89,5 @@ def difference(a, b, margin: float, settings: dict, above: bool = False) -> dict
 def paired_difference(a, b, margin: float, settings: dict, above: bool = False) -> dict:
     """`difference` within pairs (a[i] and b[i] measured on one unit: a fresh D of each loss at one frozen Q),
     on the t interval of the pairs' differences; pairs where either is missing are left out."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    differences = _finite(a - b)
-    row = _empty(f"{len(differences)} pairs")
-    if len(differences):
-        row["mean"] = float(differences.mean())
-        _decided(row, *mean_interval(differences, settings["confidence"]), margin, above, len(differences), settings)
-    return row
+    row = threshold(np.asarray(a, dtype=float) - np.asarray(b, dtype=float), margin, above, settings)
+    return {**row, "runs": f"{row['runs']} pairs"}

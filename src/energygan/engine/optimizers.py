@@ -104,6 +104,5 @@ class StackedOptimizer:
             mine.copy_(saved)
         self.t.copy_(state["t"])
         self.calls.copy_(state["calls"])
-        for k, run in enumerate(self.run_steps):
-            for count in run:
-                count.copy_(self.calls)
+        for count in (c for run in self.run_steps for c in run):  # the fused kernel's, one a step of the stack
+            count.copy_(self.calls)

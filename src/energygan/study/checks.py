@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from energygan.data import datasets
 from energygan.engine import architectures, losses, nonlinearities, parametrisations
-from energygan.study.experiments import RUN_FIELDS, SETUP_FIELDS
+from energygan.study.experiments import RUN_FIELDS, SETUP_FIELDS, spec_problem
 
 # what the probe tables hold of a run's settings, and so what title_question.groups may select runs by
 PROBED_SETTINGS = ["experiment", "dataset", "discriminator", "loss", "f", "pt_weight", "entropy_weight"]
@@ -36,10 +36,8 @@ def _unknown(selected, known) -> list:
 def check_specs(key: str, specs: list, registry) -> None:
     """Each loss or f spec of the config (`key`) made once: an unknown name or parameter is refused by name."""
     for spec in specs:
-        try:
-            registry.make(spec)
-        except (ValueError, TypeError) as err:
-            raise ValueError(f"config: {key}: {err}") from None
+        if problem := spec_problem(registry, spec):
+            raise ValueError(f"config: {key}: {problem}")
 
 
 def check(config: dict) -> None:

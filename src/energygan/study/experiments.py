@@ -178,16 +178,20 @@ def expand(name: str, experiment: dict, checkpoint_every: int) -> list[tuple[Set
     return pairs
 
 
+def spec_problem(registry, spec) -> str | None:
+    """Why a loss or f spec cannot be made (an unknown name, a parameter its class does not take, a value it
+    refuses), or None: checked against the registry (`losses`, `nonlinearities`), the plugins' included, without
+    torch."""
+    try:
+        registry.make(spec)
+    except (ValueError, TypeError) as err:
+        return str(err)
+    return None
+
+
 def specs_problems(run: Run) -> list[str]:
-    """Why a run's loss or f cannot be made (an unknown name, a parameter its class does not take, a value
-    it refuses): checked against the registries, the plugins' included, without torch."""
-    found = []
-    for registry, spec in ((losses, run.loss), (nonlinearities, run.f)):
-        try:
-            registry.make(spec)
-        except (ValueError, TypeError) as err:
-            found.append(str(err))
-    return found
+    """Why a run's loss or f cannot be made (spec_problem)."""
+    return [found for found in (spec_problem(losses, run.loss), spec_problem(nonlinearities, run.f)) if found]
 
 
 def shards(config: dict) -> list[Shard]:

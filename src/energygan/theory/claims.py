@@ -39,6 +39,17 @@ class Evidence:
         outer = self.outer[self.outer.loss == loss]
         return loss in self.optimum.index and all(f in set(outer.f) for f in fs)
 
+    def learned(self, loss) -> tuple[pd.DataFrame, str]:
+        """The inner loop's rows of s learned from samples for `loss`, and their relative errors per dimension."""
+        learned = self.inner[self.inner.loss == loss]
+        return learned, ", ".join(f"{r.dim}D {r.relative_error:.3f}" for r in learned.itertuples())
+
+    def optimum_holds(self, loss) -> bool:
+        """Whether `loss`'s claimed s* matches the dense search and the learned s, each within its tolerance."""
+        learned = self.inner[self.inner.loss == loss]
+        return bool(self.optimum.loc[loss, "max_abs_error"] < self.tol["optimum_abs"]
+                    and (learned.relative_error < self.tol["inner_relative_error"]).all())
+
     def identity_holds(self, row):
         tol = self.tol
         return (row.value_abs_error < tol["value_abs"] and row.grad_abs_error < tol["gradient_abs"]
@@ -57,14 +68,11 @@ def optimum_claims(t: Evidence) -> None:
                                   ("lsif", "q/p", "blog"), ("least_squares", "q/(p+q)", "framework")]:
         if not t.has(loss):
             continue
-        learned = t.inner[t.inner.loss == loss]
-        errors = ", ".join(f"{r.dim}D {r.relative_error:.3f}" for r in learned.itertuples())
+        learned, errors = t.learned(loss)
         t.add(f"{loss}: the optimal discrepancy is s* = {formula}", source,
             "optimum_check.csv, inner_loop_1d.csv, inner_loop_2d.csv",
             f"dense search: max |s* - argmin| = {t.optimum.loc[loss, 'max_abs_error']:.1e}; s learned from "
-            f"{learned.n.max()} samples, (p+q)-weighted relative error: {errors}",
-            t.optimum.loc[loss, "max_abs_error"] < t.tol["optimum_abs"]
-            and (learned.relative_error < t.tol["inner_relative_error"]).all())
+            f"{learned.n.max()} samples, (p+q)-weighted relative error: {errors}", t.optimum_holds(loss))
 
     if t.hinge is None:
         return
@@ -181,14 +189,12 @@ def plugin_claims(t: Evidence) -> None:
     plugins = t.optimum[~t.optimum["module"].astype(str).str.startswith("energygan.")] if "module" in t.optimum \
         else t.optimum.iloc[:0]
     for loss, found in plugins.iterrows():
-        learned = t.inner[t.inner.loss == loss]
-        errors = ", ".join(f"{r.dim}D {r.relative_error:.3f}" for r in learned.itertuples())
-        gap = found["max_abs_error"]
+        learned, errors = t.learned(loss)
         t.add(f"{loss} (plugin {found['module']}): its claimed s*(p, q) is the inner loop's optimum", "plugin",
               "optimum_check.csv, inner_loop_1d.csv, inner_loop_2d.csv",
-              f"dense search: max |s* - argmin| = {gap:.3g} (grid step {found['grid_step']:.1e}); s learned from "
-              f"{learned.n.max()} samples, (p+q)-weighted relative error: {errors}",
-              bool(gap < t.tol["optimum_abs"] and (learned.relative_error < t.tol["inner_relative_error"]).all()))
+              f"dense search: max |s* - argmin| = {found['max_abs_error']:.3g} (grid step {found['grid_step']:.1e}); "
+              f"s learned from {learned.n.max()} samples, (p+q)-weighted relative error: {errors}",
+              t.optimum_holds(loss))
         envelope = t.outer[(t.outer.loss == loss) & (t.outer.s == "envelope")]
         for row in envelope.itertuples():
             t.add(f"{loss} (plugin {found['module']}): with s held at s*, the minimax generator f = -l2 follows the "
